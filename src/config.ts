@@ -1,0 +1,79 @@
+// What drainit was asked to do, and the parsing of its values (pure).
+import ms from "ms";
+
+export type LogFormat = "text" | "json";
+
+/** Log levels, lowest first: a message is written when its level <= the configured verbosity. */
+export const LogLevel = { error: 0, warn: 1, info: 2, debug: 3, trace: 4 } as const;
+export type LogLevelName = keyof typeof LogLevel;
+
+export type DrainHook =
+  | { kind: "command"; argv: string[]; text: string }
+  | { kind: "http"; url: string };
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface Config {
+  /** The program to run and its arguments. */
+  command: string[];
+  /** Signals go to the child only, not its process group; leftovers are not terminated. */
+  singleChild: boolean;
+  rewrites: Map<number, number>;
+  subreaper: boolean;
+  remapExit: Set<number>;
+  pdeathsig: number | null;
+  warnOnReap: boolean;
+  verbosity: number;
+  logFormat: LogFormat;
+  stopSignals: Set<number>;
+  drainMs: number;
+  drainHook: DrainHook | null;
+  hookTimeoutMs: number;
+  drainFile: string | null;
+  health: ListenAddress | null;
+  healthUpstream: string | null;
+  graceMs: number | null;
+  budgetMs: number | null;
+}
+
+export const DEFAULT_HOOK_TIMEOUT_MS = 30_000;
+
+export class UsageError extends Error {}
+
+/** `500ms`, `5s`, `2m`, `1.5h` or a bare number of seconds → milliseconds. */
+export function parseDuration(text: string, option: string): number {
+  const trimmed = String(text).trim();
+  let value: number | undefined;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) value = Number(trimmed) * 1000;
+  else if (/^\d+(\.\d+)?\s*[a-z]+$/i.test(trimmed)) value = ms(trimmed as ms.StringValue);
+  if (value === undefined || !Number.isFinite(value)) {
+    throw new UsageError(`${option}: '${text}' is not a duration (try 500ms, 5s, 2m or a number of seconds)`);
+  }
+  return Math.round(value);
+}
+
+/** `ADDR:PORT`, `[::1]:PORT` or `:PORT` (all addresses). */
+export function parseListenAddress(text: string, option: string): ListenAddress {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text.trim());
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) {
+    throw new UsageError(`${option}: '${text}' is not ADDR:PORT (e.g. 0.0.0.0:8086)`);
+  }
+  return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
+}
+
+export function parseHttpUrl(text: string, option: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`${option}: '${text}' is not a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`${option}: '${text}' is not an http(s) URL`);
+  }
+  return url.toString();
+}

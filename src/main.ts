@@ -1,0 +1,141 @@
+// drainit's entry point: wire the command line, the kernel and the drain helpers to the supervisor.
+import { routeSignals } from "./early-signals.ts";
+import { EXIT_USAGE, parseCommandLine, usageText, type Invocation } from "./cli.ts";
+import { UsageError, type Config } from "./config.ts";
+import { DrainFile } from "./drain/file.ts";
+import { HealthBindError, serveHealth, type HealthEndpoint } from "./drain/health.ts";
+import { postDrainHook } from "./drain/http-hook.ts";
+import { createLogger, writeStderr, type Logger } from "./log.ts";
+import { SIGNALS } from "./signals.ts";
+import { EXIT_INTERNAL_ERROR, Supervisor, type Effects } from "./supervisor.ts";
+import { monotonicClock } from "./sys/clock.ts";
+import { LibcKernel } from "./sys/libc.ts";
+import { rawEnvironment, rawTrailingArgs } from "./sys/proc.ts";
+
+let supervisor: Supervisor | null = null;
+let failures = 0;
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message.split("\n")[0] ?? error.name;
+  return String(error).split("\n")[0] ?? "unknown error";
+}
+
+/** Never throws and never lets drainit vanish silently: as PID 1 its exit kills everything. */
+function onUnexpectedError(error: unknown): void {
+  try {
+    failures += 1;
+    if (supervisor && failures === 1) {
+      supervisor.abort(describeError(error));
+      return;
+    }
+    writeStderr(`drainit: internal error: ${describeError(error)}\n`);
+    if (supervisor?.pid) process.kill(-supervisor.pid, "SIGTERM");
+  } catch {
+    // Reporting failed too; exiting with a defined code is all that is left.
+  }
+  process.exit(EXIT_INTERNAL_ERROR);
+}
+
+process.on("uncaughtException", onUnexpectedError);
+process.on("unhandledRejection", onUnexpectedError);
+
+function sleepThenExit(ms: number): void {
+  // A sleep that ends on the signals that end /bin/sleep, with the same exit code.
+  const fatal = new Set(["HUP", "INT", "QUIT", "USR1", "USR2", "ALRM", "TERM"].map((n) => SIGNALS[n]!));
+  routeSignals((signal) => {
+    if (fatal.has(signal)) process.exit(128 + signal);
+  }, onUnexpectedError);
+  setTimeout(() => process.exit(0), ms);
+}
+
+function drainEffects(config: Config, health: HealthEndpoint | null, log: Logger): Effects {
+  const drainFile = config.drainFile ? new DrainFile(config.drainFile) : null;
+  return {
+    markDraining() {
+      health?.markDraining();
+      try {
+        drainFile?.create();
+      } catch (error) {
+        log.warn(`could not create the drain file ${config.drainFile}: ${describeError(error)}`);
+      }
+    },
+    cleanUp() {
+      try {
+        drainFile?.remove();
+      } catch (error) {
+        log.warn(`could not remove the drain file ${config.drainFile}: ${describeError(error)}`);
+      }
+      health?.close();
+    },
+    callHttpHook: postDrainHook,
+    exit: (code) => process.exit(code),
+  };
+}
+
+function run(config: Config, warnings: string[]): void {
+  const log = createLogger(config.verbosity, config.logFormat);
+  for (const warning of warnings) log.warn(warning);
+  let health: HealthEndpoint | null = null;
+  if (config.health) {
+    try {
+      health = serveHealth(config.health, config.healthUpstream);
+    } catch (error) {
+      if (!(error instanceof HealthBindError)) throw error;
+      log.error(error.message);
+      process.exit(EXIT_USAGE);
+    }
+  }
+  const cwd = process.cwd();
+  supervisor = new Supervisor({
+    config,
+    launch: {
+      argv: rawTrailingArgs(config.command.length) ?? config.command,
+      env: rawEnvironment() ?? undefined,
+      cwd,
+    },
+    kernel: new LibcKernel(),
+    clock: monotonicClock,
+    log,
+    effects: drainEffects(config, health, log),
+  });
+  const running = supervisor;
+  running.start();
+  if (running.state === "exited") return;
+  // The child keeps the caller's directory; drainit itself must not hold a mount busy.
+  process.chdir("/");
+  routeSignals((signal) => running.receiveSignal(signal), onUnexpectedError);
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  if (args.length === 0) {
+    writeStderr(usageText());
+    process.exit(EXIT_USAGE);
+  }
+  let invocation: Invocation;
+  try {
+    invocation = parseCommandLine(args, process.env, process.argv0);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    writeStderr(`drainit: ${describeError(error)} (see drainit --help)\n`);
+    process.exit(EXIT_USAGE);
+  }
+  switch (invocation.kind) {
+    case "help":
+      process.stdout.write(invocation.text);
+      process.exit(0);
+      break;
+    case "version":
+      process.stdout.write(invocation.text);
+      process.exit(0);
+      break;
+    case "sleep":
+      sleepThenExit(invocation.ms);
+      break;
+    case "run":
+      run(invocation.config, invocation.warnings);
+      break;
+  }
+}
+
+main();

@@ -1,0 +1,141 @@
+// Runs the compiled binary as PID 1 of a new PID namespace, and watches it from outside.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const DRAINIT = join(ROOT, "dist", "drainit");
+export const HELPERS = join(ROOT, "test", "helpers");
+
+if (!existsSync(DRAINIT)) throw new Error(`${DRAINIT} is missing: run npm run build first`);
+
+export interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Written to stdin, which is then closed. Without it stdin is /dev/null. */
+  input?: string;
+  /** Run outside a PID namespace (drainit is then not PID 1). */
+  notPid1?: boolean;
+  /** The program to start instead of dist/drainit (a link named dumb-init, say). */
+  binary?: string;
+}
+
+export class InitRun {
+  readonly process: ChildProcess;
+  readonly finished: Promise<Finished>;
+  stdout = "";
+  stderr = "";
+  private hostPid: number | null = null;
+
+  constructor(args: string[], options: RunOptions = {}) {
+    const binary = options.binary ?? DRAINIT;
+    const [command, argv] = options.notPid1
+      ? [binary, args]
+      : ["unshare", ["--pid", "--fork", "--mount-proc", binary, ...args]];
+    this.process = spawn(command, argv, {
+      env: options.env ?? { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      cwd: options.cwd,
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+    if (options.input !== undefined) this.process.stdin!.end(options.input);
+    this.process.stdout!.setEncoding("utf8").on("data", (chunk: string) => (this.stdout += chunk));
+    this.process.stderr!.setEncoding("utf8").on("data", (chunk: string) => (this.stderr += chunk));
+    this.finished = new Promise((resolve) => {
+      this.process.on("close", (code, signal) =>
+        resolve({ code, signal, stdout: this.stdout, stderr: this.stderr }),
+      );
+    });
+    if (options.notPid1) this.hostPid = this.process.pid!;
+  }
+
+  /** drainit's pid as seen from outside the namespace (the child of unshare). */
+  async initPid(timeoutMs = 5_000): Promise<number> {
+    if (this.hostPid !== null) return this.hostPid;
+    const parent = this.process.pid!;
+    const found = await waitFor(() => childrenOf(parent)[0] ?? null, timeoutMs, "drainit to start");
+    this.hostPid = found;
+    return found;
+  }
+
+  async signal(signal: NodeJS.Signals | number): Promise<void> {
+    process.kill(await this.initPid(), signal);
+  }
+
+  /** Waits until stdout (or stderr) matches. */
+  async waitForOutput(pattern: RegExp, stream: "stdout" | "stderr" = "stdout", timeoutMs = 10_000): Promise<string> {
+    return waitFor(
+      () => {
+        const match = pattern.exec(stream === "stdout" ? this.stdout : this.stderr);
+        return match ? match[0] : null;
+      },
+      timeoutMs,
+      `${stream} to match ${pattern} (stdout: ${JSON.stringify(this.stdout)}, stderr: ${JSON.stringify(this.stderr)})`,
+    );
+  }
+
+  /** Ends the run whatever state it is in (for test clean-up). */
+  kill(): void {
+    if (this.process.exitCode === null && this.process.signalCode === null) {
+      if (this.hostPid !== null) {
+        try {
+          process.kill(this.hostPid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      this.process.kill("SIGKILL");
+    }
+  }
+}
+
+export function runInit(args: string[], options?: RunOptions): InitRun {
+  return new InitRun(args, options);
+}
+
+/** Runs to completion, with a deadline after which everything is killed. */
+export async function runToExit(args: string[], options?: RunOptions, timeoutMs = 20_000): Promise<Finished> {
+  const run = new InitRun(args, options);
+  const timer = setTimeout(() => run.kill(), timeoutMs);
+  try {
+    return await run.finished;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Pids whose parent is `pid`, from /proc. */
+export function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) === pid) children.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return children;
+}
+
+/** Polls `probe` until it returns non-null. */
+export async function waitFor<T>(probe: () => T | null, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,21 @@
+import { describe, expect, it } from "vitest";
+import { runInit, runToExit } from "./harness.ts";
+
+describe("drainit as PID 1", () => {
+  it("passes the child's exit code on", async () => {
+    const result = await runToExit(["sh", "-c", "exit 77"]);
+    expect(result.code).toBe(77);
+  });
+
+  it("is the child's parent, PID 1", async () => {
+    const result = await runToExit(["sh", "-c", 'echo "$PPID"']);
+    expect(result.stdout.trim()).toBe("1");
+  });
+
+  it("forwards SIGTERM and exits with the child's trap code", async () => {
+    const run = runInit(["sh", "-c", "trap 'exit 3' TERM; echo ready; while :; do sleep 0.05; done"]);
+    await run.waitForOutput(/ready/);
+    await run.signal("SIGTERM");
+    expect((await run.finished).code).toBe(3);
+  });
+});
