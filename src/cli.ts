@@ -1,5 +1,5 @@
 // The command line and DRAINIT_* environment → what to do. Also the dumb-init and tini personalities.
-import yargs from "yargs";
+import type yargsFactory from "yargs";
 import { parse as parseShellWords } from "shell-quote";
 import packageJson from "../package.json" with { type: "json" };
 import {
@@ -7,17 +7,20 @@ import {
   LogLevel,
   UsageError,
   parseDuration,
+  parseDurationRange,
   parseHttpUrl,
+  parsePort,
   parseListenAddress,
   type Config,
   type DrainHook,
   type LogFormat,
 } from "./config.ts";
-import { SIGNALS, SignalError, TERMINAL_STOP_SIGNALS, SIGSTOP, parseRewrites, parseSignal, signalName } from "./signals.ts";
+import { FORWARDED_SIGNALS, SIGNALS, SignalError, TERMINAL_STOP_SIGNALS, SIGSTOP, parseRewrites, parseSignal, signalName } from "./signals.ts";
 
 export type Invocation =
   | { kind: "run"; config: Config; warnings: string[] }
   | { kind: "sleep"; ms: number }
+  | { kind: "export-rootfs"; dir: string; as: string }
   | { kind: "help"; text: string }
   | { kind: "version"; text: string };
 
@@ -32,9 +35,10 @@ export const EXIT_USAGE = 2;
 const VALUE_OPTIONS = [
   "rewrite", "remap-exit", "pdeathsig", "log-format", "stop-signal", "drain", "drain-hook",
   "hook-timeout", "drain-file", "health", "health-upstream", "grace", "budget", "sleep",
+  "export-rootfs", "as", "drain-until-idle", "drain-port",
 ] as const;
 const FLAG_OPTIONS = ["single-child", "group", "subreaper", "warn-on-reap"] as const;
-const REPEATABLE = new Set<string>(["rewrite", "remap-exit", "stop-signal"]);
+const REPEATABLE = new Set<string>(["rewrite", "remap-exit", "stop-signal", "drain-port"]);
 
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 type FlagOption = (typeof FLAG_OPTIONS)[number];
@@ -61,6 +65,10 @@ Drain sequence, on the first stop signal:
       --drain-hook CMD|URL run a command (no shell) or POST to a URL
       --hook-timeout DUR   cap on the hook (default 30s)
       --drain DUR          keep serving this long after the stop signal, then forward it
+      --drain MIN..MAX --drain-until-idle IDLE
+                           forward once the app's ports saw no traffic for IDLE,
+                           no sooner than MIN, no later than MAX
+      --drain-port PORT    the ports to watch (default: those the app listens on); repeatable
       --grace DUR          after forwarding, SIGKILL the group if still running after DUR
       --budget DUR         the platform's kill deadline: forward early enough to meet it
   A second stop signal skips the rest of the drain.
@@ -72,6 +80,9 @@ Output:
 
 Other:
       --sleep DUR          sleep and exit 0 (a 'sleep' for images that have none)
+      --export-rootfs DIR  copy drainit, its loader and libraries into DIR, for a
+                           FROM scratch image: COPY --from=... DIR /
+      --as PATH            drainit's path inside DIR (default /drainit)
   -V, --version            print the version
   -h, --help               print this help
 
@@ -81,7 +92,7 @@ the command line wins. Repeatable options take a comma-separated list there.
 
 Exit codes: the child's code, or 128+N when signal N ended it; 2 for a usage
 error; 126 when the command cannot be executed, 127 when it is not found; 70
-when drainit itself fails.
+when drainit itself fails; 1 when --export-rootfs cannot read or write a file.
 `;
 
 export function personalityOf(invokedAs: string): Personality {
@@ -98,8 +109,28 @@ export function versionText(): string {
 
 type Parsed = Record<string, unknown> & { "--"?: unknown[] };
 
+/**
+ * yargs, and the runtime modules it pulls in, take tens of milliseconds to load: more than
+ * the rest of drainit's start-up. Loaded on first use, so a command line without options
+ * (`drainit -- app`, configured by DRAINIT_* variables or not at all) never pays for it.
+ */
+function loadYargs(): typeof yargsFactory {
+  // Node's require() of this ES module gives its "module.exports" export; Bun's, the namespace.
+  const loaded = require("yargs") as typeof yargsFactory | { default: typeof yargsFactory };
+  return typeof loaded === "function" ? loaded : loaded.default;
+}
+
+/** What yargs returns for a command line that has no options before the command. */
+function withoutOptions(args: readonly string[]): Parsed | null {
+  if (args[0] === "--") return args.length > 1 ? { verbose: 0, quiet: 0, "--": args.slice(1) } : { verbose: 0, quiet: 0 };
+  if (args.length > 0 && !args[0]!.startsWith("-")) return { verbose: 0, quiet: 0, "--": [...args] };
+  return null;
+}
+
 function parseArgv(args: readonly string[]): Parsed {
-  const parser = yargs()
+  const plain = withoutOptions(args);
+  if (plain) return plain;
+  const parser = loadYargs()()
     .parserConfiguration({
       "halt-at-non-option": true,
       "populate--": true,
@@ -165,10 +196,23 @@ function durationOf(parsed: Parsed, env: Environment, name: ValueOption): number
   return text === null ? null : parseDuration(text, `--${name}`);
 }
 
+/** The word-splitting library takes an unclosed quote as if it were closed; a shell would not. */
+function hasUnclosedQuote(text: string): boolean {
+  let quote: "'" | '"' | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === "\\" && quote !== "'") i += 1;
+    else if (quote === null && (char === "'" || char === '"')) quote = char;
+    else if (char === quote) quote = null;
+  }
+  return quote !== null;
+}
+
 /** A hook is a URL when it looks like one; otherwise shell words, with no shell to run them. */
 export function parseDrainHook(text: string): DrainHook {
   const trimmed = text.trim();
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) return { kind: "http", url: parseHttpUrl(trimmed, "--drain-hook") };
+  if (hasUnclosedQuote(trimmed)) throw new UsageError(`--drain-hook: unclosed quote in '${trimmed}'`);
   const argv: string[] = [];
   // Variables are kept as written: no shell runs the hook, so none expands them.
   for (const word of parseShellWords(trimmed, (name) => `$${name}`)) {
@@ -208,13 +252,33 @@ function verbosityOf(parsed: Parsed, env: Environment, personality: Personality)
 
 /** dumb-init -c / DUMB_INIT_SETSID=0, tini without -g: which one applies, by personality. */
 function singleChildOf(parsed: Parsed, env: Environment, personality: Personality): boolean {
-  const single = flagOf(parsed, env, "single-child");
-  const group = flagOf(parsed, env, "group");
+  // The command line wins as a whole: `-g` overrides DRAINIT_SINGLE_CHILD=1 rather than contradicting it.
+  const flagSource = parsed["single-child"] !== undefined || parsed.group !== undefined ? {} : env;
+  const single = flagOf(parsed, flagSource, "single-child");
+  const group = flagOf(parsed, flagSource, "group");
   if (single && group) throw new UsageError("--single-child and --group contradict each other");
   if (single !== null || group !== null) return single === true || group === false;
   if (personality === "dumb-init") return env.DUMB_INIT_SETSID === "0";
   if (personality === "tini") return env.TINI_KILL_PROCESS_GROUP === undefined;
   return false;
+}
+
+/** `--drain DUR`, or `--drain MIN..MAX --drain-until-idle IDLE` for the adaptive drain. */
+function drainDurationsOf(parsed: Parsed, env: Environment): Pick<Config, "drainMs" | "adaptiveDrain"> {
+  const drainText = lastValueOf(parsed, env, "drain");
+  const idleMs = durationOf(parsed, env, "drain-until-idle");
+  const ports = valuesOf(parsed, env, "drain-port").map((port) => parsePort(port, "--drain-port"));
+  if (idleMs === null) {
+    if (drainText?.includes("..")) throw new UsageError("--drain MIN..MAX needs --drain-until-idle IDLE");
+    if (ports.length) throw new UsageError("--drain-port needs --drain-until-idle");
+    return { drainMs: drainText === null ? 0 : parseDuration(drainText, "--drain"), adaptiveDrain: null };
+  }
+  if (drainText === null) throw new UsageError("--drain-until-idle needs --drain MIN..MAX (e.g. 2s..60s)");
+  const { minMs, maxMs } = drainText.includes("..")
+    ? parseDurationRange(drainText, "--drain")
+    : { minMs: 0, maxMs: parseDuration(drainText, "--drain") };
+  if (idleMs <= 0) throw new UsageError("--drain-until-idle must be longer than 0");
+  return { drainMs: minMs, adaptiveDrain: { minMs, maxMs, idleMs, ports } };
 }
 
 function buildConfig(parsed: Parsed, env: Environment, personality: Personality, command: string[]): Config {
@@ -226,6 +290,11 @@ function buildConfig(parsed: Parsed, env: Environment, personality: Personality,
 
   const stopNames = valuesOf(parsed, env, "stop-signal");
   const stopSignals = new Set(stopNames.length ? stopNames.map((s) => parseSignal(s)) : [SIGNALS.TERM!]);
+  for (const stop of stopSignals) {
+    if (!FORWARDED_SIGNALS.includes(stop)) {
+      throw new UsageError(`--stop-signal: drainit cannot listen to ${signalName(stop)}, so it could never start a drain`);
+    }
+  }
 
   const pdeathsigText = lastValueOf(parsed, env, "pdeathsig");
   const logFormat = (lastValueOf(parsed, env, "log-format") ?? "text") as LogFormat;
@@ -250,7 +319,7 @@ function buildConfig(parsed: Parsed, env: Environment, personality: Personality,
     verbosity: verbosityOf(parsed, env, personality),
     logFormat,
     stopSignals,
-    drainMs: durationOf(parsed, env, "drain") ?? 0,
+    ...drainDurationsOf(parsed, env),
     drainHook: hookText === null ? null : parseDrainHook(hookText),
     hookTimeoutMs: durationOf(parsed, env, "hook-timeout") ?? DEFAULT_HOOK_TIMEOUT_MS,
     drainFile: lastValueOf(parsed, env, "drain-file"),
@@ -270,6 +339,29 @@ function buildConfig(parsed: Parsed, env: Environment, personality: Personality,
   return config;
 }
 
+/** Options of the utilities, which read no DRAINIT_* variable: a container's environment must not turn drainit into one. */
+const UTILITY_OPTIONS = new Set<string>(["sleep", "export-rootfs", "as"]);
+
+/** Where --export-rootfs puts drainit inside the root unless --as says otherwise. */
+export const DEFAULT_EXPORT_PATH = "/drainit";
+
+/** --export-rootfs DIR [--as PATH], or null when not asked for. */
+function exportRootfsOf(parsed: Parsed, hasCommand: boolean): Invocation | null {
+  const dir = valuesOf(parsed, {}, "export-rootfs").pop();
+  const as = valuesOf(parsed, {}, "as").pop();
+  if (dir === undefined) {
+    if (as !== undefined) throw new UsageError("--as needs --export-rootfs");
+    return null;
+  }
+  if (hasCommand) throw new UsageError("--export-rootfs takes no command");
+  if (dir === "") throw new UsageError("--export-rootfs: empty directory");
+  const target = as ?? DEFAULT_EXPORT_PATH;
+  if (!target.startsWith("/") || target.endsWith("/") || target.split("/").some((part) => part === "..")) {
+    throw new UsageError(`--as: '${target}' is not an absolute file path inside the root`);
+  }
+  return { kind: "export-rootfs", dir, as: target.replace(/\/+/g, "/") };
+}
+
 /** Parses drainit's arguments (argv without the program name). Throws UsageError on bad input. */
 export function parseCommandLine(args: readonly string[], env: Environment, invokedAs: string): Invocation {
   const personality = personalityOf(invokedAs);
@@ -283,6 +375,8 @@ export function parseCommandLine(args: readonly string[], env: Environment, invo
   if (parsed.help) return { kind: "help", text: HELP };
   if (parsed.version || parsed.license) return { kind: "version", text: versionText() };
 
+  const exportInvocation = exportRootfsOf(parsed, (parsed["--"] ?? []).length > 0);
+  if (exportInvocation) return exportInvocation;
   const sleepText = valuesOf(parsed, {}, "sleep").pop();
   const command = (parsed["--"] ?? []).map(String);
   if (sleepText !== undefined) {
@@ -300,7 +394,7 @@ export function parseCommandLine(args: readonly string[], env: Environment, invo
 }
 
 const KNOWN_ENV = new Set(
-  [...VALUE_OPTIONS.filter((n) => n !== "sleep"), ...FLAG_OPTIONS, "verbose"].map(
+  [...VALUE_OPTIONS.filter((n) => !UTILITY_OPTIONS.has(n)), ...FLAG_OPTIONS, "verbose"].map(
     (name) => `DRAINIT_${name.toUpperCase().replace(/-/g, "_")}`,
   ),
 );

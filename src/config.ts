@@ -16,6 +16,15 @@ export interface ListenAddress {
   port: number;
 }
 
+/** `--drain MIN..MAX --drain-until-idle IDLE`: forward once the app's ports were idle for IDLE. */
+export interface AdaptiveDrain {
+  minMs: number;
+  maxMs: number;
+  idleMs: number;
+  /** Ports to watch; empty: the ports the app listens on, found from its sockets. */
+  ports: number[];
+}
+
 export interface Config {
   /** The program to run and its arguments. */
   command: string[];
@@ -37,6 +46,8 @@ export interface Config {
   healthUpstream: string | null;
   graceMs: number | null;
   budgetMs: number | null;
+  /** When set, the drain ends early once traffic stops (drainMs is then its minimum). */
+  adaptiveDrain?: AdaptiveDrain | null;
 }
 
 export const DEFAULT_HOOK_TIMEOUT_MS = 30_000;
@@ -53,6 +64,24 @@ export function parseDuration(text: string, option: string): number {
     throw new UsageError(`${option}: '${text}' is not a duration (try 500ms, 5s, 2m or a number of seconds)`);
   }
   return Math.round(value);
+}
+
+/** `MIN..MAX` → both in milliseconds; MIN must not exceed MAX. */
+export function parseDurationRange(text: string, option: string): { minMs: number; maxMs: number } {
+  const parts = String(text).split("..");
+  if (parts.length !== 2) throw new UsageError(`${option}: '${text}' is not MIN..MAX (e.g. 2s..60s)`);
+  const minMs = parseDuration(parts[0]!, option);
+  const maxMs = parseDuration(parts[1]!, option);
+  if (minMs > maxMs) throw new UsageError(`${option}: '${text}': MIN is larger than MAX`);
+  return { minMs, maxMs };
+}
+
+export function parsePort(text: string, option: string): number {
+  const port = Number(text.trim());
+  if (!/^\d{1,5}$/.test(text.trim()) || port < 1 || port > 65535) {
+    throw new UsageError(`${option}: '${text}' is not a port (1-65535)`);
+  }
+  return port;
 }
 
 /** `ADDR:PORT`, `[::1]:PORT` or `:PORT` (all addresses). */

@@ -15,12 +15,29 @@ export interface Logger {
 
 export type LineSink = (line: string) => void;
 
+/** Set once a write met a pipe with no reader: it will never have one again. */
+let stderrGone = false;
+/** Such a write also raised SIGPIPE at drainit itself; that one is not the app's to receive. */
+let ownSigpipePending = false;
+
 export function writeStderr(line: string): void {
+  if (stderrGone) return;
   try {
     writeSync(2, line);
-  } catch {
+  } catch (error) {
     // stderr closed or full: nothing better to do than carry on.
+    if ((error as NodeJS.ErrnoException).code === "EPIPE") {
+      stderrGone = true;
+      ownSigpipePending = true;
+    }
   }
+}
+
+/** Whether a SIGPIPE that just arrived was raised by drainit's own write to stderr (answers yes once). */
+export function takeOwnSigpipe(): boolean {
+  const own = ownSigpipePending;
+  ownSigpipePending = false;
+  return own;
 }
 
 function formatText(message: string, fields: LogFields | undefined): string {

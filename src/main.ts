@@ -5,10 +5,13 @@ import { UsageError, type Config } from "./config.ts";
 import { DrainFile } from "./drain/file.ts";
 import { HealthBindError, serveHealth, type HealthEndpoint } from "./drain/health.ts";
 import { postDrainHook } from "./drain/http-hook.ts";
-import { createLogger, writeStderr, type Logger } from "./log.ts";
+import { watchTraffic } from "./drain/traffic.ts";
+import { createLogger, takeOwnSigpipe, writeStderr, type Logger } from "./log.ts";
+import { exportRootfs, RootfsError } from "./rootfs.ts";
 import { SIGNALS } from "./signals.ts";
 import { EXIT_INTERNAL_ERROR, Supervisor, type Effects } from "./supervisor.ts";
 import { monotonicClock } from "./sys/clock.ts";
+import type { Kernel } from "./sys/kernel.ts";
 import { LibcKernel } from "./sys/libc.ts";
 import { rawEnvironment, rawTrailingArgs } from "./sys/proc.ts";
 
@@ -48,7 +51,21 @@ function sleepThenExit(ms: number): void {
   setTimeout(() => process.exit(0), ms);
 }
 
-function drainEffects(config: Config, health: HealthEndpoint | null, log: Logger): Effects {
+/** Exit code of --export-rootfs when a file cannot be read or written. */
+const EXIT_EXPORT_FAILED = 1;
+
+function exportRootfsThenExit(dir: string, as: string): void {
+  try {
+    for (const path of exportRootfs(dir, as)) process.stdout.write(`${path}\n`);
+  } catch (error) {
+    if (!(error instanceof RootfsError)) throw error;
+    writeStderr(`drainit: --export-rootfs: ${error.message}\n`);
+    process.exit(EXIT_EXPORT_FAILED);
+  }
+  process.exit(0);
+}
+
+function drainEffects(config: Config, health: HealthEndpoint | null, log: Logger, kernel: Kernel): Effects {
   const drainFile = config.drainFile ? new DrainFile(config.drainFile) : null;
   return {
     markDraining() {
@@ -68,6 +85,8 @@ function drainEffects(config: Config, health: HealthEndpoint | null, log: Logger
       health?.close();
     },
     callHttpHook: postDrainHook,
+    watchTraffic: (appPid) =>
+      watchTraffic(kernel, appPid, config.adaptiveDrain?.ports ?? [], monotonicClock.now(), log),
     exit: (code) => process.exit(code),
   };
 }
@@ -86,6 +105,7 @@ function run(config: Config, warnings: string[]): void {
     }
   }
   const cwd = process.cwd();
+  const kernel = new LibcKernel();
   supervisor = new Supervisor({
     config,
     launch: {
@@ -93,17 +113,21 @@ function run(config: Config, warnings: string[]): void {
       env: rawEnvironment() ?? undefined,
       cwd,
     },
-    kernel: new LibcKernel(),
+    kernel,
     clock: monotonicClock,
     log,
-    effects: drainEffects(config, health, log),
+    effects: drainEffects(config, health, log, kernel),
   });
   const running = supervisor;
   running.start();
   if (running.state === "exited") return;
   // The child keeps the caller's directory; drainit itself must not hold a mount busy.
   process.chdir("/");
-  routeSignals((signal) => running.receiveSignal(signal), onUnexpectedError);
+  routeSignals((signal) => {
+    // Writing a log line to a stderr nobody reads raises SIGPIPE here: forwarding it would kill the app.
+    if (signal === SIGNALS.PIPE && takeOwnSigpipe()) return;
+    running.receiveSignal(signal);
+  }, onUnexpectedError);
 }
 
 function main(): void {
@@ -131,6 +155,9 @@ function main(): void {
       break;
     case "sleep":
       sleepThenExit(invocation.ms);
+      break;
+    case "export-rootfs":
+      exportRootfsThenExit(invocation.dir, invocation.as);
       break;
     case "run":
       run(invocation.config, invocation.warnings);

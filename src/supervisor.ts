@@ -3,8 +3,9 @@
 // through the injected Kernel, Clock and Effects, so tests can drive it without a kernel.
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
-import { SIGCHLD, SIGKILL, SIGTERM, rewriteSignal, signalName } from "./signals.ts";
+import { SIGCHLD, SIGCONT, SIGKILL, SIGTERM, rewriteSignal, signalName } from "./signals.ts";
 import { exitCodeOf, type Clock, type ExitStatus, type Kernel, type Reaped, type TimerHandle } from "./sys/kernel.ts";
+import { DETACH_ECHO_WINDOW_MS, DetachEcho, planTerminal, type TerminalPlan } from "./terminal.ts";
 import { describeHookOutcome, hookSucceeded, timelineFields, type HookOutcome } from "./timeline.ts";
 
 /** What the supervisor asks of the world besides system calls. */
@@ -15,6 +16,8 @@ export interface Effects {
   cleanUp(): void;
   /** POSTs to the hook URL. The promise never rejects; cancel() aborts the request. */
   callHttpHook(url: string): { outcome: Promise<HookOutcome>; cancel(): void };
+  /** Starts watching the app's listening ports for traffic (for --drain-until-idle). */
+  watchTraffic?(appPid: number): TrafficWatch;
   exit(code: number): void;
 }
 
@@ -35,6 +38,12 @@ export interface SupervisorDeps {
   effects: Effects;
 }
 
+/** How long the app's ports have seen no traffic, sampled on demand. */
+export interface TrafficWatch {
+  sampleIdleMs(now: number): number;
+  readonly lastActivityAt: number;
+}
+
 export type Phase = "idle" | "running" | "draining" | "stopping" | "finishing" | "exited";
 
 /** Exit code when drainit itself fails after the child started. */
@@ -50,15 +59,19 @@ export const SAFETY_REAP_INTERVAL_MS = 1_000;
 export const LEFTOVER_POLL_MS = 20;
 /** How long a failing drainit waits for its child after passing SIGTERM on. */
 export const ABORT_WAIT_MS = 10_000;
+/** How often the adaptive drain looks at the app's traffic. */
+export const TRAFFIC_POLL_MS = 200;
 /** The latest the stop signal is forwarded before the --budget deadline, at the least. */
 export const BUDGET_MARGIN_MS = 1_000;
 
-type TimerName = "safety" | "drain" | "budget" | "hook" | "grace" | "leftovers" | "poll" | "abort";
+type TimerName = "detach-echo" | "safety" | "drain" | "budget" | "hook" | "grace" | "leftovers" | "poll" | "abort" | "traffic";
 
 interface HookRun {
   startedAt: number;
   /** Process group of a command hook, while it has not been reaped. */
   pid: number | null;
+  /** The same group after the hook exited: what the hook left running is ended with the child's leftovers. */
+  group: number | null;
   cancel: (() => void) | null;
   outcome: HookOutcome | null;
   tookMs: number;
@@ -79,6 +92,7 @@ export class Supervisor {
   private sigkillAt: number | null = null;
   private exitCodeOverride: number | null = null;
   private readonly timers = new Map<TimerName, TimerHandle>();
+  private readonly detachEcho = new DetachEcho();
 
   constructor(private readonly deps: SupervisorDeps) {}
 
@@ -101,10 +115,12 @@ export class Supervisor {
     }
     this.warnIfOverBudget();
 
+    const terminal = this.prepareTerminal();
     const result = kernel.spawn({
       argv: this.deps.launch.argv,
       env: this.deps.launch.env,
       isolation: config.singleChild ? "group" : "session",
+      terminal: terminal.kind === "hand-over" ? terminal.path : undefined,
     });
     if (result.errno !== undefined) {
       log.error(`cannot run '${config.command[0]}': ${result.reason}`);
@@ -116,6 +132,7 @@ export class Supervisor {
     this.childPid = result.pid;
     this.phase = "running";
     log.debug("started child", { pid: result.pid, command: config.command.join(" ") });
+    if (terminal.kind === "foreground") this.giveForeground(result.pid);
     this.armSafetyReap();
   }
 
@@ -127,6 +144,18 @@ export class Supervisor {
     }
     if (this.phase === "idle" || this.phase === "exited") return;
     this.deps.log.trace("received signal", { signal: signalName(signal) });
+    // A zombie stays a member of its process group until reaped, and kill(-group) walks every
+    // member: under a storm of orphans and signals, forwarding would cost more with each exit.
+    this.reapChildren();
+    // (Reaping may have ended the run: the child's last leftover was among them.)
+    if (this.state === "exited") return;
+    if (this.detachEcho.absorbs(signal)) {
+      this.deps.log.debug("not forwarded: sent by the kernel as drainit gave up the terminal", {
+        signal: signalName(signal),
+      });
+      if (!this.detachEcho.pending) this.clearTimer("detach-echo");
+      return;
+    }
     const isStop = this.deps.config.stopSignals.has(signal);
     if (isStop && this.phase !== "finishing") this.receiveStopSignal(signal);
     else this.forwardSignal(signal);
@@ -147,6 +176,43 @@ export class Supervisor {
       this.killEverything("drainit is failing");
       this.finish();
     });
+  }
+
+  // --- the terminal ------------------------------------------------------
+
+  /** Decides what to do with a terminal on stdin; in group mode gives it up so the child's session can take it. */
+  private prepareTerminal(): TerminalPlan {
+    const { kernel, config, log } = this.deps;
+    const plan = planTerminal(kernel.terminalOf?.(0) ?? null, config.singleChild);
+    if (plan.kind === "leave") log.debug(`stdin is a terminal, left as it is: ${plan.why}`);
+    if (plan.kind !== "hand-over" || !kernel.detachTerminal) return plan;
+    try {
+      kernel.detachTerminal(0);
+    } catch (error) {
+      log.warn(`could not hand the terminal to the child: ${error instanceof Error ? error.message : String(error)}`);
+      return { kind: "leave", why: "TIOCNOTTY failed" };
+    }
+    if (plan.echoExpected) {
+      this.detachEcho.expect();
+      this.setTimer("detach-echo", DETACH_ECHO_WINDOW_MS, () => this.detachEcho.forget());
+    }
+    log.debug("gave up the terminal for the child's session", { terminal: plan.path });
+    return plan;
+  }
+
+  /** Single-child mode: the child's group takes the terminal, so Ctrl-C and Ctrl-Z reach it once, from the terminal. */
+  private giveForeground(pid: number): void {
+    const { kernel, log } = this.deps;
+    if (!kernel.setForegroundGroup) return;
+    try {
+      kernel.setForegroundGroup(0, pid);
+    } catch (error) {
+      log.warn(`could not make the child the terminal's foreground: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    // Had the child touched the terminal before that, SIGTTIN or SIGTTOU stopped it: wake it up.
+    kernel.kill(-pid, SIGCONT);
+    log.debug("the child's group is the terminal's foreground group", { pgid: pid });
   }
 
   // --- the stop sequence -------------------------------------------------
@@ -178,7 +244,8 @@ export class Supervisor {
     }
     this.tryTo("mark draining", () => this.deps.effects.markDraining());
     this.startHook();
-    if (drainMs > 0) this.setTimer("drain", drainMs, () => this.onDrainElapsed());
+    if (config.adaptiveDrain) this.beginAdaptiveDrain(Math.min(config.adaptiveDrain.maxMs, budgetEnd));
+    else if (drainMs > 0) this.setTimer("drain", drainMs, () => this.onDrainElapsed());
     else this.drainElapsed = true;
     if (Number.isFinite(budgetEnd)) this.setTimer("budget", budgetEnd, () => this.onBudgetReached());
     this.forwardWhenReady();
@@ -192,15 +259,47 @@ export class Supervisor {
   }
 
   private warnIfOverBudget(): void {
-    const { budgetMs, drainMs, drainHook, hookTimeoutMs, graceMs } = this.deps.config;
+    const { budgetMs, drainMs, drainHook, hookTimeoutMs, graceMs, adaptiveDrain } = this.deps.config;
     if (budgetMs === null) return;
-    const worstForward = Math.max(drainMs, drainHook ? hookTimeoutMs : 0);
+    const worstForward = Math.max(adaptiveDrain?.maxMs ?? drainMs, drainHook ? hookTimeoutMs : 0);
     const plan = worstForward + (graceMs ?? 0);
     if (plan <= budgetMs) return;
     this.deps.log.warn(
       `the stop plan (drain or hook timeout ${worstForward}ms + grace ${graceMs ?? 0}ms) exceeds --budget ${budgetMs}ms: ` +
         `the stop signal will be forwarded ${this.forwardDeadlineFromBudget()}ms after it arrives at the latest`,
     );
+  }
+
+  /** Ends the drain once the app's ports were idle long enough, between MIN and MAX. */
+  private beginAdaptiveDrain(maxMs: number): void {
+    const { config, clock, log, effects } = this.deps;
+    const { minMs, idleMs } = config.adaptiveDrain!;
+    let watch: TrafficWatch | null = null;
+    try {
+      watch = effects.watchTraffic?.(this.childPid) ?? null;
+    } catch (error) {
+      log.warn(`cannot watch the app's traffic: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const endDrain = (reason: string) => {
+      this.clearTimer("traffic");
+      const stoppedAt = watch ? Math.round(watch.lastActivityAt - this.stopAt!) : undefined;
+      log.info(`drain ended: ${reason}`, { traffic_stopped_ms: stoppedAt, drain_ms: Math.round(clock.now() - this.stopAt!) });
+      this.onDrainElapsed();
+    };
+    this.setTimer("drain", maxMs, () => endDrain("MAX reached"));
+    if (!watch) return;
+    const activeWatch = watch;
+    const poll = () => {
+      // Sampled on every turn, MIN or not: a connection that comes and goes must still count.
+      const idle = activeWatch.sampleIdleMs(clock.now());
+      if (clock.now() - this.stopAt! >= minMs && idle >= idleMs) {
+        this.clearTimer("drain");
+        endDrain(`no traffic for ${idleMs}ms`);
+        return;
+      }
+      this.setTimer("traffic", TRAFFIC_POLL_MS, poll);
+    };
+    this.setTimer("traffic", TRAFFIC_POLL_MS, poll);
   }
 
   private onDrainElapsed(): void {
@@ -227,6 +326,7 @@ export class Supervisor {
 
   private forwardStop(signal: number): void {
     this.clearTimer("drain");
+    this.clearTimer("traffic");
     this.clearTimer("budget");
     this.phase = "stopping";
     const sent = this.forwardSignal(signal);
@@ -246,7 +346,7 @@ export class Supervisor {
     const { config, kernel, clock, effects } = this.deps;
     const hook = config.drainHook;
     if (!hook) return;
-    const run: HookRun = { startedAt: clock.now(), pid: null, cancel: null, outcome: null, tookMs: 0 };
+    const run: HookRun = { startedAt: clock.now(), pid: null, group: null, cancel: null, outcome: null, tookMs: 0 };
     this.hook = run;
     this.setTimer("hook", config.hookTimeoutMs, () => this.onHookTimeout());
     if (hook.kind === "command") {
@@ -260,6 +360,7 @@ export class Supervisor {
         this.settleHook({ kind: "failed", reason: `cannot run '${hook.argv[0]}': ${result.reason}` });
       } else {
         run.pid = result.pid;
+        run.group = result.pid;
       }
     } else {
       const call = effects.callHttpHook(hook.url);
@@ -324,7 +425,7 @@ export class Supervisor {
       kernel.kill(-this.childPid, SIGKILL);
       if (!this.childExit) kernel.kill(this.childPid, SIGKILL);
     }
-    if (this.hook?.pid) kernel.kill(-this.hook.pid, SIGKILL);
+    if (this.hook?.group) kernel.kill(-this.hook.group, SIGKILL);
   }
 
   /** Reaps until waitpid has nothing more: one SIGCHLD can stand for many exits. */
@@ -364,18 +465,21 @@ export class Supervisor {
     const { config, kernel, clock } = this.deps;
     if (this.phase === "draining") this.deps.log.info("child exited during the drain: not waiting any longer");
     this.phase = "finishing";
-    for (const name of ["drain", "budget", "hook", "abort"] as const) this.clearTimer(name);
+    for (const name of ["drain", "budget", "hook", "abort", "traffic"] as const) this.clearTimer(name);
 
-    const graceTimer = this.timers.get("grace");
+    // Leftovers get what remains of the grace period (a moment at least, for those already
+    // SIGKILLed to be reaped), the whole of it when nothing was forwarded, or a short default.
     const graceLeft =
-      graceTimer && this.forwarded && config.graceMs !== null
-        ? Math.max(0, this.forwarded.at + config.graceMs - clock.now())
+      this.forwarded && config.graceMs !== null
+        ? Math.max(LEFTOVER_POLL_MS * 5, this.forwarded.at + config.graceMs - clock.now())
         : null;
     this.clearTimer("grace");
     const waitMs = graceLeft ?? config.graceMs ?? DEFAULT_LEFTOVER_WAIT_MS;
+    // An HTTP hook still under way has nobody left to drain for.
+    if (this.hook && !this.hook.outcome) this.hook.cancel?.();
 
     if (!config.singleChild) kernel.kill(-this.childPid, SIGTERM);
-    if (this.hook?.pid) kernel.kill(-this.hook.pid, SIGTERM);
+    if (this.hook?.group) kernel.kill(-this.hook.group, SIGTERM);
     if (this.somethingLeft()) {
       this.deps.log.debug("waiting for what is left of the process group", { max_ms: waitMs });
       this.setTimer("leftovers", waitMs, () => {
@@ -397,7 +501,7 @@ export class Supervisor {
   private somethingLeft(): boolean {
     const { kernel, config } = this.deps;
     const groupLeft = !config.singleChild && kernel.kill(-this.childPid, 0);
-    const hookLeft = this.hook?.pid ? kernel.kill(-this.hook.pid, 0) : false;
+    const hookLeft = this.hook?.group ? kernel.kill(-this.hook.group, 0) : false;
     return groupLeft || hookLeft;
   }
 

@@ -51,7 +51,7 @@ export function timelineFields(t: Timeline, startedAt: number): LogFields {
     stop: t.stopSignal === null ? "none" : signalName(t.stopSignal),
     hook: t.hook ? describeHookOutcome(t.hook.outcome) : undefined,
     hook_ms: t.hook ? Math.round(t.hook.tookMs) : undefined,
-    forwarded: t.forwarded ? signalName(t.forwarded.signal) : undefined,
+    forwarded: t.forwarded ? (t.forwarded.signal === 0 ? "dropped" : signalName(t.forwarded.signal)) : undefined,
     forwarded_ms: t.forwarded ? since(t.forwarded.at) : undefined,
     child: t.childExit ? describeStatus(t.childExit.status) : "running",
     child_ms: t.childExit ? since(t.childExit.at) : undefined,

@@ -40,7 +40,8 @@ export function serveHealth(address: ListenAddress, upstream: string | null): He
       // Idle and slow clients are cut off rather than held: this runs inside PID 1.
       idleTimeout: 10,
       fetch(request) {
-        const path = new URL(request.url).pathname;
+        // An HTTP/1.0 probe without Host (HAProxy's httpchk, many LB checkers) gives a bare path.
+        const path = new URL(request.url, "http://health.invalid").pathname;
         if (!HEALTH_PATHS.has(path)) return answer(404, "not found");
         if (request.method !== "GET" && request.method !== "HEAD") return answer(405, "method not allowed");
         if (draining) return answer(503, "draining");

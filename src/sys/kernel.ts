@@ -19,6 +19,21 @@ export interface SpawnRequest {
   isolation: SpawnIsolation;
   /** Working directory of the new process; drainit's own when undefined. */
   cwd?: string;
+  /**
+   * A terminal to open on fd 0 in the new process (without O_NOCTTY): a new session's leader
+   * thereby acquires it as its controlling terminal, which posix_spawn offers no other way to do.
+   */
+  terminal?: string;
+}
+
+/** The terminal on a file descriptor, as drainit stands towards it. */
+export interface TerminalInfo {
+  /** The path that opens this same terminal again; null when there is none. */
+  path: string | null;
+  /** drainit leads the session this terminal controls. */
+  leadsSession: boolean;
+  /** drainit's process group is the terminal's foreground group. */
+  inForeground: boolean;
 }
 
 export type SpawnResult =
@@ -35,6 +50,14 @@ export interface Kernel {
   becomeSubreaper(): void;
   setParentDeathSignal(signal: number): void;
   pid(): number;
+  /** The terminal on `fd`, or null when it is not a terminal. */
+  terminalOf?(fd: number): TerminalInfo | null;
+  /** Gives up the controlling terminal (TIOCNOTTY); throws when the kernel refuses. */
+  detachTerminal?(fd: number): void;
+  /** Makes `pgid` the foreground process group of the terminal on `fd` (tcsetpgrp); throws on failure. */
+  setForegroundGroup?(fd: number, pgid: number): void;
+  /** One netlink sock_diag round trip: sends the request, returns the answer's datagrams. */
+  sockDiagDump?(request: Uint8Array): Uint8Array[];
 }
 
 /** Time, and timers, as the supervisor sees them. */

@@ -1,6 +1,7 @@
 // The Kernel, implemented with libc through bun:ffi. The only file that knows about pointers.
 import { dlopen, FFIType, ptr, read, CString, type Pointer } from "bun:ffi";
-import type { Kernel, Reaped, SpawnRequest, SpawnResult } from "./kernel.ts";
+import { fstatSync, readlinkSync, statSync } from "node:fs";
+import type { Kernel, Reaped, SpawnRequest, SpawnResult, TerminalInfo } from "./kernel.ts";
 
 const { i32, u64, ptr: pointer } = FFIType;
 
@@ -15,10 +16,22 @@ const libc = dlopen("libc.so.6", {
   posix_spawn_file_actions_init: { args: [pointer], returns: i32 },
   posix_spawn_file_actions_destroy: { args: [pointer], returns: i32 },
   posix_spawn_file_actions_addchdir_np: { args: [pointer, pointer], returns: i32 },
+  posix_spawn_file_actions_addopen: { args: [pointer, i32, pointer, i32, FFIType.u32], returns: i32 },
+  isatty: { args: [i32], returns: i32 },
+  tcgetsid: { args: [i32], returns: i32 },
+  tcgetpgrp: { args: [i32], returns: i32 },
+  tcsetpgrp: { args: [i32, i32], returns: i32 },
+  getpgrp: { args: [], returns: i32 },
+  ioctl: { args: [i32, u64, u64], returns: i32 },
   waitpid: { args: [i32, pointer, i32], returns: i32 },
   kill: { args: [i32, i32], returns: i32 },
   prctl: { args: [i32, u64, u64, u64, u64], returns: i32 },
   getpid: { args: [], returns: i32 },
+  socket: { args: [i32, i32, i32], returns: i32 },
+  sendto: { args: [i32, pointer, u64, i32, pointer, u64], returns: i32 },
+  recv: { args: [i32, pointer, u64, i32], returns: i32 },
+  close: { args: [i32], returns: i32 },
+  fcntl: { args: [i32, i32, i32], returns: i32 },
   strerror: { args: [i32], returns: FFIType.cstring },
   __errno_location: { args: [], returns: pointer },
 }).symbols;
@@ -35,6 +48,24 @@ const ECHILD = 10;
 const EINTR = 4;
 const ENOENT = 2;
 const ESRCH = 3;
+// <fcntl.h>, <asm-generic/ioctls.h>
+const O_RDWR = 2;
+const O_NONBLOCK = 0o4000;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const TIOCNOTTY = 0x5422n;
+const AF_NETLINK = 16;
+const SOCK_DGRAM = 2;
+const SOCK_CLOEXEC = 0x80000;
+const NETLINK_SOCK_DIAG = 4;
+const MSG_DONTWAIT = 0x40;
+const EAGAIN = 11;
+const NLMSG_DONE = 3;
+const NLMSG_ERROR = 2;
+/** A dump comes back in datagrams of at most a page or so; this leaves room. */
+const NETLINK_RECEIVE_BYTES = 65536;
+/** Past this many datagrams a dump is not going to end well: give up rather than spin. */
+const NETLINK_MAX_DATAGRAMS = 4096;
 
 // Larger than glibc's posix_spawnattr_t (336 bytes), posix_spawn_file_actions_t (80) and sigset_t (128).
 const SPAWNATTR_BYTES = 512;
@@ -82,10 +113,46 @@ function decodeWaitStatus(status: number): Reaped["status"] {
   return signal === 0 ? { code: (status >> 8) & 0xff } : { signal };
 }
 
+/** Whether a netlink datagram holds the message that ends a dump (done or error). */
+function endsDump(datagram: Uint8Array): boolean {
+  const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
+  for (let offset = 0; offset + 16 <= datagram.length; ) {
+    const length = view.getUint32(offset, true);
+    const type = view.getUint16(offset + 4, true);
+    if (type === NLMSG_DONE || type === NLMSG_ERROR) return true;
+    if (length < 16) return true;
+    offset += (length + 3) & ~3;
+  }
+  return false;
+}
+
+/** The path of the terminal on `fd`, if opening that path gives the same device (it may live in another mount namespace). */
+function terminalPath(fd: number): string | null {
+  try {
+    const path = readlinkSync(`/proc/self/fd/${fd}`);
+    return statSync(path).rdev === fstatSync(fd).rdev ? path : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The runtime switches the pipes behind stdout and stderr to non-blocking for its own writes.
+ * The flag belongs to the pipe, not to drainit's descriptor, so every child would inherit it
+ * and fail with EAGAIN when its reader is slow: give the pipes back as drainit got them.
+ */
+function restoreBlockingStdio(): void {
+  for (const fd of [0, 1, 2]) {
+    const flags = libc.fcntl(fd, F_GETFL, 0);
+    if (flags >= 0 && flags & O_NONBLOCK) libc.fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  }
+}
+
 export class LibcKernel implements Kernel {
   private readonly statusSlot = new Int32Array(1);
 
   spawn(request: SpawnRequest): SpawnResult {
+    restoreBlockingStdio();
     const attr = new Uint8Array(SPAWNATTR_BYTES);
     const keep: Uint8Array[] = [];
     const argv = cStringArray(request.argv, keep);
@@ -93,16 +160,26 @@ export class LibcKernel implements Kernel {
     const envp = cStringArray(env, keep);
     const file = cString(request.argv[0] ?? "");
     const pidOut = new Int32Array(1);
-    const actions = request.cwd === undefined ? null : new Uint8Array(FILE_ACTIONS_BYTES);
+    const needsActions = request.cwd !== undefined || request.terminal !== undefined;
+    const actions = needsActions ? new Uint8Array(FILE_ACTIONS_BYTES) : null;
 
     let flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
     flags |= request.isolation === "session" ? POSIX_SPAWN_SETSID : POSIX_SPAWN_SETPGROUP;
     libc.posix_spawnattr_init(attr);
     if (actions) {
       libc.posix_spawn_file_actions_init(actions);
-      const dir = cString(request.cwd!);
-      keep.push(dir);
-      libc.posix_spawn_file_actions_addchdir_np(actions, dir);
+      if (request.cwd !== undefined) {
+        const dir = cString(request.cwd);
+        keep.push(dir);
+        libc.posix_spawn_file_actions_addchdir_np(actions, dir);
+      }
+      if (request.terminal !== undefined) {
+        // Runs after setsid() in the child: opened without O_NOCTTY, the terminal becomes the new
+        // session's controlling terminal (what ioctl(TIOCSCTTY) would do, had posix_spawn a hook for it).
+        const tty = cString(request.terminal);
+        keep.push(tty);
+        libc.posix_spawn_file_actions_addopen(actions, 0, tty, O_RDWR, 0);
+      }
     }
     try {
       libc.posix_spawnattr_setflags(attr, flags);
@@ -153,5 +230,58 @@ export class LibcKernel implements Kernel {
 
   pid(): number {
     return libc.getpid();
+  }
+
+  terminalOf(fd: number): TerminalInfo | null {
+    if (libc.isatty(fd) !== 1) return null;
+    const pgid = libc.getpgrp();
+    return {
+      path: terminalPath(fd),
+      leadsSession: libc.tcgetsid(fd) === libc.getpid(),
+      inForeground: libc.tcgetpgrp(fd) === pgid,
+    };
+  }
+
+  detachTerminal(fd: number): void {
+    if (libc.ioctl(fd, TIOCNOTTY, 0n) !== 0) {
+      throw new Error(`cannot give up the terminal: ${describeErrno(errno())}`);
+    }
+  }
+
+  setForegroundGroup(fd: number, pgid: number): void {
+    if (libc.tcsetpgrp(fd, pgid) !== 0) {
+      throw new Error(`cannot make group ${pgid} the terminal's foreground: ${describeErrno(errno())}`);
+    }
+  }
+
+  sockDiagDump(request: Uint8Array): Uint8Array[] {
+    const fd = libc.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0) throw new Error(`sock_diag socket: ${describeErrno(errno())}`);
+    try {
+      const kernelAddress = new Uint8Array(12); // struct sockaddr_nl, pid 0: the kernel
+      new DataView(kernelAddress.buffer).setUint16(0, AF_NETLINK, true);
+      if (libc.sendto(fd, request, request.length, 0, kernelAddress, kernelAddress.length) < 0) {
+        throw new Error(`sock_diag send: ${describeErrno(errno())}`);
+      }
+      const datagrams: Uint8Array[] = [];
+      const buffer = new Uint8Array(NETLINK_RECEIVE_BYTES);
+      while (datagrams.length < NETLINK_MAX_DATAGRAMS) {
+        // Never block the event loop: the kernel fills the next part of a dump as the previous one is read.
+        const received = libc.recv(fd, buffer, buffer.length, MSG_DONTWAIT);
+        if (received < 0) {
+          const code = errno();
+          if (code === EINTR) continue;
+          if (code === EAGAIN) break;
+          throw new Error(`sock_diag receive: ${describeErrno(code)}`);
+        }
+        if (received === 0) break;
+        const datagram = buffer.slice(0, received);
+        datagrams.push(datagram);
+        if (endsDump(datagram)) break;
+      }
+      return datagrams;
+    } finally {
+      libc.close(fd);
+    }
   }
 }
