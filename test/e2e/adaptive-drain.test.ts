@@ -1,23 +1,14 @@
 // --drain MIN..MAX --drain-until-idle IDLE, as PID 1: the stop signal is forwarded once the
 // app's ports saw no traffic for IDLE — new connections and data on a kept-alive one alike.
 import { createServer as createHttpServer, request, Agent } from "node:http";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { HELPERS, runInit, sleep, type InitRun } from "./harness.ts";
+import { HELPERS, freePort, runInit, sleep, type InitRun } from "./harness.ts";
 
 const runs: InitRun[] = [];
 afterEach(() => {
   for (const run of runs.splice(0)) run.kill();
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function get(port: number, agent: Agent | false): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -4,29 +4,19 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, onTestFailed } from "vitest";
-import { runInit, runToExit, waitFor, type InitRun } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { freePort, runToExit, trackedRuns, waitFor } from "./harness.ts";
 import {
   HTTP_APP,
   SIGNAL_RECORDER,
   appEvents,
-  freePort,
   measured,
   signalAt,
   statusOf,
   waitForEvent,
 } from "./drain-support.ts";
 
-const runs: InitRun[] = [];
-function start(...args: Parameters<typeof runInit>): InitRun {
-  const run = runInit(...args);
-  runs.push(run);
-  onTestFailed(() => console.log(`drainit ${args[0].join(" ")}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`));
-  return run;
-}
-afterEach(() => {
-  for (const run of runs.splice(0)) run.kill();
-});
+const start = trackedRuns();
 
 /** Asks `url` back to back until it answers `status`; returns when it first did. */
 async function firstAnswer(url: string, status: number, timeoutMs = 10_000): Promise<number> {

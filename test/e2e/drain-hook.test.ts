@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, realpathSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, onTestFailed } from "vitest";
-import { childrenOf, runInit, waitFor, type InitRun } from "./harness.ts";
+import { afterEach, describe, expect, it } from "vitest";
+import { childrenOf, trackedRuns, waitFor } from "./harness.ts";
 import {
   NODE,
   SIGNAL_RECORDER,
@@ -18,16 +18,9 @@ import {
   waitForEvent,
 } from "./drain-support.ts";
 
-const runs: InitRun[] = [];
+const start = trackedRuns();
 const servers: Server[] = [];
-function start(...args: Parameters<typeof runInit>): InitRun {
-  const run = runInit(...args);
-  runs.push(run);
-  onTestFailed(() => console.log(`drainit ${args[0].join(" ")}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`));
-  return run;
-}
 afterEach(() => {
-  for (const run of runs.splice(0)) run.kill();
   for (const server of servers.splice(0)) server.close();
 });
 

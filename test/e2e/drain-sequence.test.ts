@@ -3,8 +3,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, onTestFailed } from "vitest";
-import { childrenOf, runInit, sleep, waitFor, type InitRun } from "./harness.ts";
+import { afterEach, describe, expect, it } from "vitest";
+import { childrenOf, sleep, trackedRuns, waitFor, type InitRun } from "./harness.ts";
 import {
   HTTP_APP,
   SIGNAL_RECORDER,
@@ -17,16 +17,9 @@ import {
   waitForEvent,
 } from "./drain-support.ts";
 
-const runs: InitRun[] = [];
+const start = trackedRuns();
 const strays: number[] = [];
-function start(...args: Parameters<typeof runInit>): InitRun {
-  const run = runInit(...args);
-  runs.push(run);
-  onTestFailed(() => console.log(`drainit ${args[0].join(" ")}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`));
-  return run;
-}
 afterEach(() => {
-  for (const run of runs.splice(0)) run.kill();
   for (const pid of strays.splice(0)) {
     try {
       process.kill(pid, "SIGKILL");

@@ -1,6 +1,5 @@
 // What the drain end-to-end tests share: the helper apps, signal timing, ports, the timeline line.
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { HELPERS, waitFor, type InitRun } from "./harness.ts";
 
@@ -41,18 +40,6 @@ export async function signalAt(run: InitRun, signal: NodeJS.Signals): Promise<nu
   const at = Date.now();
   process.kill(pid, signal);
   return at;
-}
-
-/** A port nothing listens on right now, on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The timeline line drainit logs at exit, as key=value fields. */

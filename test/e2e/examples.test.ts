@@ -2,24 +2,17 @@
 // PID 1 with the built binary against the real programs: Node, Debian's nginx.
 import { spawnSync } from "node:child_process";
 import { request } from "node:http";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DRAINIT, ROOT, runInit, sleep, waitFor } from "./harness.ts";
+import { DRAINIT, ROOT, freePort, runInit, sleep } from "./harness.ts";
 
 const EXAMPLES = join(ROOT, "examples");
 // nginx lives in /usr/sbin, which a non-login PATH may lack.
 const HOST_PATH = `${process.env.PATH ?? "/usr/bin:/bin"}:/usr/sbin:/sbin`;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Response {
   status: number;

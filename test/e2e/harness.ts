@@ -1,8 +1,10 @@
 // Runs the compiled binary as PID 1 of a new PID namespace, and watches it from outside.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterEach, onTestFailed } from "vitest";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DRAINIT = join(ROOT, "dist", "drainit");
@@ -98,6 +100,35 @@ export class InitRun {
 
 export function runInit(args: string[], options?: RunOptions): InitRun {
   return new InitRun(args, options);
+}
+
+/**
+ * For a test file: a runInit whose runs are killed after each test, and whose command line
+ * and output are printed when the test fails.
+ */
+export function trackedRuns(): (args: string[], options?: RunOptions) => InitRun {
+  const runs: InitRun[] = [];
+  afterEach(() => {
+    for (const run of runs.splice(0)) run.kill();
+  });
+  return (args, options) => {
+    const run = runInit(args, options);
+    runs.push(run);
+    onTestFailed(() => console.log(`drainit ${args.join(" ")}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`));
+    return run;
+  };
+}
+
+/** A port nothing listens on right now, on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** Runs to completion, with a deadline after which everything is killed. */

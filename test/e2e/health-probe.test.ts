@@ -1,25 +1,14 @@
 // Load balancers probe health the old way: HAProxy's `option httpchk GET /healthz` sends
 // an HTTP/1.0 request without a Host header. drainit's --health must answer it like any
 // other request: 200 while running, 503 once draining.
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { runInit, type InitRun } from "./harness.ts";
+import { freePort, runInit, type InitRun } from "./harness.ts";
 
 const runs: InitRun[] = [];
 afterEach(() => {
   for (const run of runs.splice(0)) run.kill();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Sends `request` verbatim and returns the status code of the answer (0: none). */
 function rawStatus(port: number, request: string): Promise<number> {

@@ -6,8 +6,8 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort, textTimeline } from "../e2e/drain-support.ts";
-import { DRAINIT, runInit, runToExit, sleep, waitFor, type InitRun } from "../e2e/harness.ts";
+import { textTimeline } from "../e2e/drain-support.ts";
+import { DRAINIT, freePort, runInit, runToExit, sleep, waitFor, type InitRun } from "../e2e/harness.ts";
 import { directChildren, figure, processesWithMarker, stateOf } from "./stress-support.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "drainit-faults-"));

@@ -3,8 +3,8 @@
 import { readdirSync, readlinkSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
-import { freePort, statusOf } from "../e2e/drain-support.ts";
-import { runInit, sleep, type InitRun } from "../e2e/harness.ts";
+import { statusOf } from "../e2e/drain-support.ts";
+import { freePort, runInit, sleep, type InitRun } from "../e2e/harness.ts";
 import { FULL, figure, memoryOf, percentile, sized } from "./stress-support.ts";
 
 const IDLE_CONNECTIONS = 1_000;

@@ -6,8 +6,8 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort, textTimeline } from "../e2e/drain-support.ts";
-import { DRAINIT, HELPERS, childrenOf, runInit, runToExit, type Finished } from "../e2e/harness.ts";
+import { textTimeline } from "../e2e/drain-support.ts";
+import { DRAINIT, HELPERS, childrenOf, freePort, runInit, runToExit, type Finished } from "../e2e/harness.ts";
 import { FULL, figure, sized } from "./stress-support.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "drainit-runtime-env-"));
