@@ -110,14 +110,31 @@ export function versionText(): string {
 type Parsed = Record<string, unknown> & { "--"?: unknown[] };
 
 /**
- * yargs, and the runtime modules it pulls in, take tens of milliseconds to load: more than
- * the rest of drainit's start-up. Loaded on first use, so a command line without options
- * (`drainit -- app`, configured by DRAINIT_* variables or not at all) never pays for it.
+ * yargs costs about 10 ms to load, more than the rest of drainit's start-up, and about 5 ms
+ * merely by being part of the startup code. So it is imported dynamically (the build puts it in
+ * a chunk of its own, read only when imported) and only when the command line has options:
+ * `drainit -- app`, configured by DRAINIT_* variables or not at all, never pays for it.
  */
-function loadYargs(): typeof yargsFactory {
-  // Node's require() of this ES module gives its "module.exports" export; Bun's, the namespace.
-  const loaded = require("yargs") as typeof yargsFactory | { default: typeof yargsFactory };
-  return typeof loaded === "function" ? loaded : loaded.default;
+let yargs: typeof yargsFactory | null = null;
+
+/** Loads the option parser; parseCommandLine needs it whenever the command line has options. */
+export async function loadOptionParser(): Promise<void> {
+  yargs ??= (await import("yargs")).default;
+}
+
+/** parseCommandLine, loading the option parser first when the command line needs it. */
+export async function parseCommandLineLoading(
+  args: readonly string[],
+  env: Environment,
+  invokedAs: string,
+): Promise<Invocation> {
+  if (!withoutOptions(args)) await loadOptionParser();
+  return parseCommandLine(args, env, invokedAs);
+}
+
+function loadedYargs(): typeof yargsFactory {
+  if (!yargs) throw new Error("the option parser is not loaded: call loadOptionParser() first");
+  return yargs;
 }
 
 /** What yargs returns for a command line that has no options before the command. */
@@ -130,7 +147,17 @@ function withoutOptions(args: readonly string[]): Parsed | null {
 function parseArgv(args: readonly string[]): Parsed {
   const plain = withoutOptions(args);
   if (plain) return plain;
-  const parser = loadYargs()()
+  const factory = loadedYargs();
+  try {
+    return parseWithYargs(factory, args);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function parseWithYargs(factory: typeof yargsFactory, args: readonly string[]): Parsed {
+  const parser = factory()
     .parserConfiguration({
       "halt-at-non-option": true,
       "populate--": true,
@@ -365,13 +392,7 @@ function exportRootfsOf(parsed: Parsed, hasCommand: boolean): Invocation | null 
 /** Parses drainit's arguments (argv without the program name). Throws UsageError on bad input. */
 export function parseCommandLine(args: readonly string[], env: Environment, invokedAs: string): Invocation {
   const personality = personalityOf(invokedAs);
-  let parsed: Parsed;
-  try {
-    parsed = parseArgv(args);
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const parsed = parseArgv(args);
   if (parsed.help) return { kind: "help", text: HELP };
   if (parsed.version || parsed.license) return { kind: "version", text: versionText() };
 

@@ -1,6 +1,6 @@
 // drainit's entry point: wire the command line, the kernel and the drain helpers to the supervisor.
 import { routeSignals } from "./early-signals.ts";
-import { EXIT_USAGE, parseCommandLine, usageText, type Invocation } from "./cli.ts";
+import { EXIT_USAGE, parseCommandLineLoading, usageText, type Invocation } from "./cli.ts";
 import { UsageError, type Config } from "./config.ts";
 import { DrainFile } from "./drain/file.ts";
 import { HealthBindError, serveHealth, type HealthEndpoint } from "./drain/health.ts";
@@ -130,7 +130,7 @@ function run(config: Config, warnings: string[]): void {
   }, onUnexpectedError);
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.length === 0) {
     writeStderr(usageText());
@@ -138,7 +138,7 @@ function main(): void {
   }
   let invocation: Invocation;
   try {
-    invocation = parseCommandLine(args, process.env, process.argv0);
+    invocation = await parseCommandLineLoading(args, process.env, process.argv0);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     writeStderr(`drainit: ${describeError(error)} (see drainit --help)\n`);
@@ -165,4 +165,4 @@ function main(): void {
   }
 }
 
-main();
+void main().catch(onUnexpectedError);

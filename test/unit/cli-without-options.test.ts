@@ -1,8 +1,10 @@
 // A command line without options skips the option parser: it must read exactly as it would
 // through the parser. Each case is compared with the same command line behind `--drain 0`,
 // an option that sets the default again and so sends the parse through the parser.
-import { describe, expect, it } from "vitest";
-import { parseCommandLine, type Environment } from "../../src/cli.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadOptionParser, parseCommandLine, type Environment } from "../../src/cli.ts";
+
+beforeAll(loadOptionParser);
 
 const NO_OP_OPTION = ["--drain", "0"];
 

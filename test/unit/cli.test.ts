@@ -1,5 +1,7 @@
-import { describe, expect, it } from "vitest";
-import { parseCommandLine, parseDrainHook, personalityOf, type Environment } from "../../src/cli.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadOptionParser, parseCommandLine, parseDrainHook, personalityOf, type Environment } from "../../src/cli.ts";
+
+beforeAll(loadOptionParser);
 import { LogLevel, UsageError, type Config } from "../../src/config.ts";
 import { SIGNALS } from "../../src/signals.ts";
 

@@ -1,6 +1,8 @@
 import { closeSync, openSync, readSync } from "node:fs";
-import { describe, expect, it } from "vitest";
-import { parseCommandLine } from "../../src/cli.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadOptionParser, parseCommandLine } from "../../src/cli.ts";
+
+beforeAll(loadOptionParser);
 import { UsageError } from "../../src/config.ts";
 import { ElfError, interpreterOf } from "../../src/elf.ts";
 import { RootfsError, mappedSharedLibraries, planRootfs } from "../../src/rootfs.ts";

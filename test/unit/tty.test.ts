@@ -1,5 +1,7 @@
-import { describe, expect, it } from "vitest";
-import { parseCommandLine } from "../../src/cli.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadOptionParser, parseCommandLine } from "../../src/cli.ts";
+
+beforeAll(loadOptionParser);
 import type { Config } from "../../src/config.ts";
 import { SIGNALS } from "../../src/signals.ts";
 import { Supervisor } from "../../src/supervisor.ts";
