@@ -1,10 +1,10 @@
 // What the PID-1 core end-to-end tests share: the helper programs, temporary directories and
 // clean-up of every process a test started, and views of a process tree through /proc.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
-import { HELPERS, runInit, waitFor, type InitRun, type RunOptions } from "./harness.ts";
+import { HELPERS, allProcesses, runInit, waitFor, type InitRun, type ProcEntry, type RunOptions } from "./harness.ts";
 
 export const RECORD_SIGNALS = join(HELPERS, "record-signals.sh");
 export const RECORD_FAMILY = join(HELPERS, "record-family.sh");
@@ -71,27 +71,6 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-interface ProcEntry {
-  pid: number;
-  ppid: number;
-  state: string;
-}
-
-/** One pass over /proc: pid, parent and state (R, S, T, Z, …) of every process. */
-export function allProcesses(): ProcEntry[] {
-  const entries: ProcEntry[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      entries.push({ pid: Number(name), state: fields[0]!, ppid: Number(fields[1]) });
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return entries;
-}
 
 /** Every process below `root` (not `root` itself), as the host sees them. */
 export function descendantsOf(root: number, processes = allProcesses()): ProcEntry[] {

@@ -142,20 +142,33 @@ export async function runToExit(args: string[], options?: RunOptions, timeoutMs 
   }
 }
 
-/** Pids whose parent is `pid`, from /proc. */
-export function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
+export interface ProcEntry {
+  pid: number;
+  ppid: number;
+  state: string;
+}
+
+/** One pass over /proc: pid, parent and state (R, S, T, Z, …) of every process. */
+export function allProcesses(): ProcEntry[] {
+  const entries: ProcEntry[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) === pid) children.push(Number(entry));
+      entries.push({ pid: Number(name), state: fields[0]!, ppid: Number(fields[1]) });
     } catch {
       // exited meanwhile
     }
   }
-  return children;
+  return entries;
+}
+
+/** Pids whose parent is `pid`, from /proc. */
+export function childrenOf(pid: number): number[] {
+  return allProcesses()
+    .filter((entry) => entry.ppid === pid)
+    .map((entry) => entry.pid);
 }
 
 /** Polls `probe` until it returns non-null. */
