@@ -145,22 +145,6 @@ describe.each(modes)("in a terminal, $mode", ({ flags }) => {
   });
 });
 
-describe("Ctrl-C, compared", () => {
-  // The same recorder under dumb-init -c: the terminal's SIGINT reaches it, and dumb-init, in the
-  // same foreground group, passes a second copy on. It shows the count above would catch that.
-  it("counts the double delivery of dumb-init -c", async () => {
-    const pane = new TmuxPane(
-      ["unshare", "--pid", "--fork", "--mount-proc", "setsid", "-c", "dumb-init", "-c", "--", process.execPath, RECORDER],
-      { env: SHELL_ENV },
-    );
-    panes.push(pane);
-    await pane.waitForScreen(/^recorder ready/m);
-    pane.press("C-c");
-    const [, total] = await pane.waitForScreen(/^SIGINT total (\d+)$/m);
-    expect(Number(total)).toBe(2);
-  });
-});
-
 describe("SIGHUP in a terminal", () => {
   it("group mode: the SIGHUP and SIGCONT of giving up the terminal are not forwarded, later ones are", async () => {
     const pane = drainitInTerminal(["-v", "--", process.execPath, RECORDER]);
