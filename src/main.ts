@@ -1,4 +1,6 @@
 // drainit's entry point: wire the command line, the kernel and the drain helpers to the supervisor.
+// First of all, the runtime settings (which may start drainit again), then the signal listeners.
+import "./restart-with-runtime-settings.ts";
 import { routeSignals } from "./early-signals.ts";
 import { EXIT_USAGE, parseCommandLineLoading, usageText, type Invocation } from "./cli.ts";
 import { UsageError, type Config } from "./config.ts";
@@ -8,6 +10,7 @@ import { postDrainHook } from "./drain/http-hook.ts";
 import { watchTraffic } from "./drain/traffic.ts";
 import { createLogger, takeOwnSigpipe, writeStderr, type Logger } from "./log.ts";
 import { exportRootfs, RootfsError } from "./rootfs.ts";
+import { withoutAddedSettings } from "./runtime-settings.ts";
 import { SIGNALS } from "./signals.ts";
 import { EXIT_INTERNAL_ERROR, Supervisor, type Effects } from "./supervisor.ts";
 import { monotonicClock } from "./sys/clock.ts";
@@ -110,7 +113,7 @@ function run(config: Config, warnings: string[]): void {
     config,
     launch: {
       argv: rawTrailingArgs(config.command.length) ?? config.command,
-      env: rawEnvironment() ?? undefined,
+      env: withoutAddedSettings(rawEnvironment() ?? []),
       cwd,
     },
     kernel,

@@ -32,6 +32,7 @@ const libc = dlopen("libc.so.6", {
   recv: { args: [i32, pointer, u64, i32], returns: i32 },
   close: { args: [i32], returns: i32 },
   fcntl: { args: [i32, i32, i32], returns: i32 },
+  execve: { args: [pointer, pointer, pointer], returns: i32 },
   strerror: { args: [i32], returns: FFIType.cstring },
   __errno_location: { args: [], returns: pointer },
 }).symbols;
@@ -43,6 +44,9 @@ const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
 const WNOHANG = 1;
 const PR_SET_PDEATHSIG = 1;
+const PR_SET_NAME = 15;
+/** The kernel keeps 15 bytes of a process name. */
+const PROCESS_NAME_BYTES = 15;
 const PR_SET_CHILD_SUBREAPER = 36;
 const ECHILD = 10;
 const EINTR = 4;
@@ -146,6 +150,23 @@ function restoreBlockingStdio(): void {
     const flags = libc.fcntl(fd, F_GETFL, 0);
     if (flags >= 0 && flags & O_NONBLOCK) libc.fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
   }
+}
+
+/**
+ * Replaces this process with a new run of its own executable, same arguments, given environment
+ * (raw entries). Returns only if the exec failed, with the reason.
+ */
+export function execSelf(argv: ReadonlyArray<Uint8Array>, env: ReadonlyArray<string | Uint8Array>): string {
+  const keep: Uint8Array[] = [];
+  const path = cString("/proc/self/exe");
+  libc.execve(path, cStringArray(argv, keep), cStringArray(env, keep));
+  return describeErrno(errno());
+}
+
+/** Sets the name ps and /proc/PID/comm show for this process. */
+export function setProcessName(name: string): void {
+  const bytes = cString(encoder.encode(name).subarray(0, PROCESS_NAME_BYTES));
+  libc.prctl(PR_SET_NAME, BigInt(ptr(bytes)), 0n, 0n, 0n);
 }
 
 export class LibcKernel implements Kernel {

@@ -23,6 +23,11 @@ function readProcSelf(name: string): Uint8Array[] | null {
   }
 }
 
+/** Every argument, argv[0] included, as raw bytes; null when /proc cannot tell. */
+export function rawCommandLine(): Uint8Array[] | null {
+  return readProcSelf("cmdline");
+}
+
 /** The last `count` arguments as raw bytes, or null when /proc cannot tell. */
 export function rawTrailingArgs(count: number): Uint8Array[] | null {
   const all = readProcSelf("cmdline");

@@ -1,6 +1,6 @@
 // An app that uses up its container's process limit (the pids cgroup) must not take PID 1 down.
 // The runtime starts garbage-collector helper threads on demand and aborts when it cannot;
-// with the settings the README gives for containers with a pids limit, it needs none.
+// drainit starts itself with the settings that make it need none (src/runtime-settings.ts).
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -9,8 +9,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import { DRAINIT, childrenOf, sleep, waitFor } from "../e2e/harness.ts";
 
 const FORK_TO_LIMIT = join(dirname(fileURLToPath(import.meta.url)), "programs", "fork-to-limit.py");
-/** The environment the README recommends where a pids limit applies. */
-const FEW_GC_THREADS = { BUN_JSC_useConcurrentGC: "0", BUN_JSC_numberOfGCMarkers: "1" };
 
 /** A fresh pids cgroup (v1 controller, or v2 with pids enabled at the root). */
 function makePidsCgroup(max: number): string {
@@ -43,7 +41,7 @@ describe("a pids limit reached by the app", () => {
     cgroup = makePidsCgroup(40);
     const script = `echo $$ > ${cgroup}/cgroup.procs && exec unshare --pid --fork --mount-proc ${DRAINIT} -- python3 ${FORK_TO_LIMIT}`;
     const shell = spawn("bash", ["-c", script], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...FEW_GC_THREADS },
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
