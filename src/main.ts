@@ -6,6 +6,7 @@ import { EXIT_USAGE, parseCommandLineLoading, usageText, type Invocation } from 
 import { UsageError, type Config } from "./config.ts";
 import { DrainFile } from "./drain/file.ts";
 import { HealthBindError, serveHealth, type HealthEndpoint } from "./drain/health.ts";
+import { startHttpClientThread } from "./drain/http-client.ts";
 import { postDrainHook } from "./drain/http-hook.ts";
 import { watchTraffic } from "./drain/traffic.ts";
 import { createLogger, takeOwnSigpipe, writeStderr, type Logger } from "./log.ts";
@@ -107,6 +108,7 @@ function run(config: Config, warnings: string[]): void {
       process.exit(EXIT_USAGE);
     }
   }
+  if (config.drainHook?.kind === "http" || config.healthUpstream) startHttpClientThread();
   const cwd = process.cwd();
   const kernel = new LibcKernel();
   supervisor = new Supervisor({
