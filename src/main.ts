@@ -111,11 +111,12 @@ function run(config: Config, warnings: string[]): void {
   if (config.drainHook?.kind === "http" || config.healthUpstream) startHttpClientThread();
   const cwd = process.cwd();
   const kernel = new LibcKernel();
+  const environment = rawEnvironment();
   supervisor = new Supervisor({
     config,
     launch: {
       argv: rawTrailingArgs(config.command.length) ?? config.command,
-      env: withoutAddedSettings(rawEnvironment() ?? []),
+      env: environment ? withoutAddedSettings(environment) : undefined,
       cwd,
     },
     kernel,

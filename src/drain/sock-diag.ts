@@ -7,7 +7,6 @@
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const TCP_LISTEN = 10;
-export const TCP_TIME_WAIT = 6;
 
 export interface TcpSocket {
   family: typeof AF_INET | typeof AF_INET6;

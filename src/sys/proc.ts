@@ -39,12 +39,3 @@ export function rawTrailingArgs(count: number): Uint8Array[] | null {
 export function rawEnvironment(): Uint8Array[] | null {
   return readProcSelf("environ");
 }
-
-export function procIsMounted(): boolean {
-  try {
-    readFileSync("/proc/self/stat");
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { textTimeline } from "../e2e/drain-support.ts";
 import { DRAINIT, freePort, runInit, runToExit, sleep, waitFor, type InitRun } from "../e2e/harness.ts";
-import { directChildren, figure, processesWithMarker, stateOf } from "./stress-support.ts";
+import { directChildren, endProcessesWithMarker, figure, processesWithMarker, stateOf } from "./stress-support.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "drainit-faults-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -89,9 +89,7 @@ describe("faults in the drain hook", () => {
       expect(timeline).toMatchObject({ hook: "exited(0)", forwarded: "TERM" });
       expect(Number(timeline.forwarded_ms)).toBeLessThan(3_000);
       // Not PID 1 here: nothing else would end the hook's background processes.
-      const left = processesWithMarker(marker);
-      for (const pid of left) process.kill(pid, "SIGKILL");
-      expect(left).toEqual([]);
+      expect(endProcessesWithMarker(marker)).toEqual([]);
     } finally {
       run.kill();
     }
@@ -194,9 +192,7 @@ describe("faults in the child", () => {
       expect(Number(timeline.sigkill_ms)).toBeGreaterThanOrEqual(690);
       expect(Number(timeline.sigkill_ms)).toBeLessThan(3_000);
       await sleep(100);
-      const left = processesWithMarker(marker);
-      for (const pid of left) process.kill(pid, "SIGKILL");
-      expect(left).toEqual([]);
+      expect(endProcessesWithMarker(marker)).toEqual([]);
     } finally {
       run.kill();
     }

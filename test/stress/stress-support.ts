@@ -171,6 +171,13 @@ export function processesWithMarker(marker: string): number[] {
   return found;
 }
 
+/** Ends (by pid) whatever still carries `marker`, and says what that was: a test expecting none leaves none behind. */
+export function endProcessesWithMarker(marker: string): number[] {
+  const left = processesWithMarker(marker);
+  for (const pid of left) process.kill(pid, "SIGKILL");
+  return left;
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
