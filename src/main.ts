@@ -1,19 +1,19 @@
 // drainit's entry point: wire the command line, the kernel and the drain helpers to the supervisor.
 // First of all, the runtime settings (which may start drainit again), then the signal listeners.
-import "./restart-with-runtime-settings.ts";
-import { routeSignals } from "./early-signals.ts";
-import { EXIT_USAGE, parseCommandLineLoading, usageText, type Invocation } from "./cli.ts";
+import "./runtime/restart-with-runtime-settings.ts";
+import { routeSignals } from "./runtime/early-signals.ts";
+import { EXIT_USAGE, parseCommandLineLoading, usageText, type Invocation } from "./cli/cli.ts";
 import { UsageError, type Config } from "./config.ts";
 import { DrainFile } from "./drain/file.ts";
 import { HealthBindError, serveHealth, type HealthEndpoint } from "./drain/health.ts";
-import { startHttpClientThread } from "./drain/http-client.ts";
+import { startHttpClientThread } from "./runtime/http-client-thread.ts";
 import { postDrainHook } from "./drain/http-hook.ts";
 import { watchTraffic } from "./drain/traffic.ts";
 import { createLogger, takeOwnSigpipe, writeStderr, type Logger } from "./log.ts";
-import { exportRootfs, RootfsError } from "./rootfs.ts";
-import { withoutAddedSettings } from "./runtime-settings.ts";
+import { exportRootfs, RootfsError } from "./tools/rootfs.ts";
+import { withoutAddedSettings } from "./runtime/runtime-settings.ts";
 import { SIGNALS } from "./signals.ts";
-import { EXIT_INTERNAL_ERROR, Supervisor, type Effects } from "./supervisor.ts";
+import { EXIT_INTERNAL_ERROR, Supervisor, type Effects } from "./supervisor/supervisor.ts";
 import { monotonicClock } from "./sys/clock.ts";
 import type { Kernel } from "./sys/kernel.ts";
 import { LibcKernel } from "./sys/libc.ts";

@@ -1,5 +1,5 @@
 // The drain hook as an HTTP call: POST to the URL, report the status. Never rejects.
-import type { HookOutcome } from "../timeline.ts";
+import type { HookOutcome } from "../supervisor/timeline.ts";
 
 export function postDrainHook(url: string): { outcome: Promise<HookOutcome>; cancel(): void } {
   const controller = new AbortController();

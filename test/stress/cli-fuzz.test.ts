@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, afterAll, describe, expect, it } from "vitest";
-import { loadOptionParser, parseCommandLine, type Environment, type Invocation } from "../../src/cli.ts";
+import { loadOptionParser, parseCommandLine, type Environment, type Invocation } from "../../src/cli/cli.ts";
 
 beforeAll(loadOptionParser);
 import { UsageError } from "../../src/config.ts";

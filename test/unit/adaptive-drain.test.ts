@@ -2,8 +2,8 @@
 // before MIN, never after MAX; a second signal or the child's exit still cut it short.
 import { describe, expect, it } from "vitest";
 import type { AdaptiveDrain } from "../../src/config.ts";
-import type { Effects, TrafficWatch } from "../../src/supervisor.ts";
-import { TRAFFIC_POLL_MS } from "../../src/supervisor.ts";
+import type { Effects, TrafficWatch } from "../../src/supervisor/supervisor.ts";
+import { TRAFFIC_POLL_MS } from "../../src/supervisor/supervisor.ts";
 import { Rig } from "./fakes.ts";
 
 /** A rig whose app's traffic the test scripts: `traffic.at(t)` says data arrived at clock time t. */

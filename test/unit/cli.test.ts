@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadOptionParser, parseCommandLine, parseDrainHook, personalityOf, type Environment } from "../../src/cli.ts";
+import { loadOptionParser, parseCommandLine, parseDrainHook, personalityOf, type Environment } from "../../src/cli/cli.ts";
 
 beforeAll(loadOptionParser);
 import { LogLevel, UsageError, type Config } from "../../src/config.ts";

@@ -3,8 +3,8 @@
 import { LogLevel, type Config, type LogLevelName } from "../../src/config.ts";
 import type { LogFields, Logger } from "../../src/log.ts";
 import { SIGCHLD, SIGKILL, SIGNALS } from "../../src/signals.ts";
-import { Supervisor, type Effects, type Launch } from "../../src/supervisor.ts";
-import type { HookOutcome } from "../../src/timeline.ts";
+import { Supervisor, type Effects, type Launch } from "../../src/supervisor/supervisor.ts";
+import type { HookOutcome } from "../../src/supervisor/timeline.ts";
 import type {
   Clock,
   ExitStatus,

@@ -1,11 +1,11 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadOptionParser, parseCommandLine } from "../../src/cli.ts";
+import { loadOptionParser, parseCommandLine } from "../../src/cli/cli.ts";
 
 beforeAll(loadOptionParser);
 import { UsageError } from "../../src/config.ts";
-import { ElfError, interpreterOf } from "../../src/elf.ts";
-import { RootfsError, mappedSharedLibraries, planRootfs } from "../../src/rootfs.ts";
+import { ElfError, interpreterOf } from "../../src/tools/elf.ts";
+import { RootfsError, mappedSharedLibraries, planRootfs } from "../../src/tools/rootfs.ts";
 
 const MAPS = `00400000-00401000 r--p 00000000 08:01 1234       /opt/app/bin/drainit
 00401000-00402000 r-xp 00001000 08:01 1234       /opt/app/bin/drainit

@@ -4,7 +4,7 @@ import {
   RUNTIME_SETTINGS,
   missingSettings,
   withoutAddedSettings,
-} from "../../src/runtime-settings.ts";
+} from "../../src/runtime/runtime-settings.ts";
 
 const bytes = (...entries: string[]) => entries.map((entry) => new TextEncoder().encode(entry));
 const text = (entries: Uint8Array[]) => entries.map((entry) => new TextDecoder().decode(entry));

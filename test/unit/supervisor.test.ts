@@ -7,7 +7,7 @@ import {
   DEFAULT_LEFTOVER_WAIT_MS,
   EXIT_INTERNAL_ERROR,
   SAFETY_REAP_INTERVAL_MS,
-} from "../../src/supervisor.ts";
+} from "../../src/supervisor/supervisor.ts";
 import { Rig, settle } from "./fakes.ts";
 
 const sig = (name: string): number => SIGNALS[name]!;

@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadOptionParser, parseCommandLine } from "../../src/cli.ts";
+import { loadOptionParser, parseCommandLine } from "../../src/cli/cli.ts";
 
 beforeAll(loadOptionParser);
 import type { Config } from "../../src/config.ts";
 import { SIGNALS } from "../../src/signals.ts";
-import { Supervisor } from "../../src/supervisor.ts";
+import { Supervisor } from "../../src/supervisor/supervisor.ts";
 import type { SpawnRequest, SpawnResult, TerminalInfo } from "../../src/sys/kernel.ts";
-import { DETACH_ECHO_WINDOW_MS, DetachEcho, planTerminal } from "../../src/terminal.ts";
+import { DETACH_ECHO_WINDOW_MS, DetachEcho, planTerminal } from "../../src/supervisor/terminal.ts";
 import { FakeClock, FakeEffects, FakeKernel, RecordingLogger, baseConfig } from "./fakes.ts";
 
 const sig = (name: string): number => SIGNALS[name]!;

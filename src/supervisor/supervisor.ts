@@ -1,10 +1,10 @@
 // The state machine at the heart of drainit: running → draining → stopping → finishing → exited.
 // It is driven by events (a signal, a reaped child, a timer, a hook's answer) and acts only
 // through the injected Kernel, Clock and Effects, so tests can drive it without a kernel.
-import type { Config } from "./config.ts";
-import type { Logger } from "./log.ts";
-import { SIGCHLD, SIGCONT, SIGKILL, SIGTERM, rewriteSignal, signalName } from "./signals.ts";
-import { exitCodeOf, type Clock, type ExitStatus, type Kernel, type Reaped, type TimerHandle } from "./sys/kernel.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { SIGCHLD, SIGCONT, SIGKILL, SIGTERM, rewriteSignal, signalName } from "../signals.ts";
+import { exitCodeOf, type Clock, type ExitStatus, type Kernel, type Reaped, type TimerHandle } from "../sys/kernel.ts";
 import { DETACH_ECHO_WINDOW_MS, DetachEcho, planTerminal, type TerminalPlan } from "./terminal.ts";
 import { describeHookOutcome, hookSucceeded, timelineFields, type HookOutcome } from "./timeline.ts";
 

@@ -1,7 +1,7 @@
 // The one line drainit logs at exit: what happened after the stop signal, and when.
-import type { LogFields } from "./log.ts";
-import { signalName } from "./signals.ts";
-import type { ExitStatus } from "./sys/kernel.ts";
+import type { LogFields } from "../log.ts";
+import { signalName } from "../signals.ts";
+import type { ExitStatus } from "../sys/kernel.ts";
 
 export type HookOutcome =
   | { kind: "exited"; status: ExitStatus }

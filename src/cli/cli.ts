@@ -1,7 +1,7 @@
 // The command line and DRAINIT_* environment → what to do. Also the dumb-init and tini personalities.
 import type yargsFactory from "yargs";
 import { parse as parseShellWords } from "shell-quote";
-import packageJson from "../package.json" with { type: "json" };
+import packageJson from "../../package.json" with { type: "json" };
 import {
   DEFAULT_HOOK_TIMEOUT_MS,
   LogLevel,
@@ -14,8 +14,8 @@ import {
   type Config,
   type DrainHook,
   type LogFormat,
-} from "./config.ts";
-import { FORWARDED_SIGNALS, SIGNALS, SignalError, TERMINAL_STOP_SIGNALS, SIGSTOP, parseRewrites, parseSignal, signalName } from "./signals.ts";
+} from "../config.ts";
+import { FORWARDED_SIGNALS, SIGNALS, SignalError, TERMINAL_STOP_SIGNALS, SIGSTOP, parseRewrites, parseSignal, signalName } from "../signals.ts";
 
 export type Invocation =
   | { kind: "run"; config: Config; warnings: string[] }

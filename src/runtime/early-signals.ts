@@ -1,7 +1,7 @@
 // Listeners for every signal drainit forwards, registered before anything else is loaded:
 // without a listener SIGUSR1 kills the runtime, and a stop signal sent during start-up
 // must wait in line rather than be lost.
-import { FORWARDED_SIGNALS, SIGCHLD, signalName } from "./signals.ts";
+import { FORWARDED_SIGNALS, SIGCHLD, signalName } from "../signals.ts";
 
 type SignalRoute = (signal: number) => void;
 

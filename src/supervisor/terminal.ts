@@ -1,7 +1,7 @@
 // What drainit does with the terminal on its stdin (pure): hand it to the child's new session, or make
 // the child the terminal's foreground group, and recognise the signals the hand-over itself causes.
-import { SIGCONT, SIGHUP } from "./signals.ts";
-import type { TerminalInfo } from "./sys/kernel.ts";
+import { SIGCONT, SIGHUP } from "../signals.ts";
+import type { TerminalInfo } from "../sys/kernel.ts";
 
 export type TerminalPlan =
   /** stdin is no terminal: nothing to do, nothing to say. */

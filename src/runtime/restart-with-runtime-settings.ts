@@ -2,8 +2,8 @@
 // those of runtime-settings.ts are unset, drainit starts itself again with them set (same pid,
 // same arguments). The child and hooks get the environment without them (withoutAddedSettings).
 import { ADDED_SETTINGS_VARIABLE, RUNTIME_SETTINGS, missingSettings } from "./runtime-settings.ts";
-import { execSelf, setProcessName } from "./sys/libc.ts";
-import { rawCommandLine, rawEnvironment } from "./sys/proc.ts";
+import { execSelf, setProcessName } from "../sys/libc.ts";
+import { rawCommandLine, rawEnvironment } from "../sys/proc.ts";
 
 const encoder = new TextEncoder();
 
