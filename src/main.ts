@@ -2,8 +2,9 @@
 // First of all, the runtime settings (which may start drainit again), then the signal listeners.
 import "./runtime/restart-with-runtime-settings.ts";
 import { routeSignals } from "./runtime/early-signals.ts";
-import { EXIT_USAGE, parseCommandLineLoading, usageText, type Invocation } from "./cli/cli.ts";
+import { parseCommandLineLoading, usageText, type Invocation } from "./cli/cli.ts";
 import { UsageError, type Config } from "./config.ts";
+import { EXIT_EXPORT_FAILED, EXIT_INTERNAL_ERROR, EXIT_USAGE } from "./exit-codes.ts";
 import { DrainFile } from "./drain/file.ts";
 import { HealthBindError, serveHealth, type HealthEndpoint } from "./drain/health.ts";
 import { startHttpClientThread } from "./runtime/http-client-thread.ts";
@@ -13,7 +14,7 @@ import { createLogger, takeOwnSigpipe, writeStderr, type Logger } from "./log.ts
 import { exportRootfs, RootfsError } from "./tools/rootfs.ts";
 import { withoutAddedSettings } from "./runtime/runtime-settings.ts";
 import { SIGNALS } from "./signals.ts";
-import { EXIT_INTERNAL_ERROR, Supervisor, type Effects } from "./supervisor/supervisor.ts";
+import { Supervisor, type Effects } from "./supervisor/supervisor.ts";
 import { monotonicClock } from "./sys/clock.ts";
 import type { Kernel } from "./sys/kernel.ts";
 import { LibcKernel } from "./sys/libc.ts";
@@ -55,8 +56,6 @@ function sleepThenExit(ms: number): void {
   setTimeout(() => process.exit(0), ms);
 }
 
-/** Exit code of --export-rootfs when a file cannot be read or written. */
-const EXIT_EXPORT_FAILED = 1;
 
 function exportRootfsThenExit(dir: string, as: string): void {
   try {

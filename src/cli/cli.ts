@@ -29,8 +29,6 @@ export type Personality = "drainit" | "dumb-init" | "tini";
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-export const EXIT_USAGE = 2;
-
 /** Options that take a value; everything repeatable is listed in REPEATABLE. */
 const VALUE_OPTIONS = [
   "rewrite", "remap-exit", "pdeathsig", "log-format", "stop-signal", "drain", "drain-hook",

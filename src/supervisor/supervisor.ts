@@ -2,6 +2,7 @@
 // It is driven by events (a signal, a reaped child, a timer, a hook's answer) and acts only
 // through the injected Kernel, Clock and Effects, so tests can drive it without a kernel.
 import type { Config } from "../config.ts";
+import { EXIT_INTERNAL_ERROR, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND } from "../exit-codes.ts";
 import type { Logger } from "../log.ts";
 import { SIGCHLD, SIGCONT, SIGKILL, SIGTERM, rewriteSignal, signalName } from "../signals.ts";
 import { exitCodeOf, type Clock, type ExitStatus, type Kernel, type Reaped, type TimerHandle } from "../sys/kernel.ts";
@@ -46,10 +47,6 @@ export interface TrafficWatch {
 
 export type Phase = "idle" | "running" | "draining" | "stopping" | "finishing" | "exited";
 
-/** Exit code when drainit itself fails after the child started. */
-export const EXIT_INTERNAL_ERROR = 70;
-export const EXIT_NOT_FOUND = 127;
-export const EXIT_NOT_EXECUTABLE = 126;
 
 /** How long leftovers of the child's group may take to exit when no --grace is set. */
 export const DEFAULT_LEFTOVER_WAIT_MS = 2_000;

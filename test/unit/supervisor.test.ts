@@ -5,9 +5,9 @@ import { SIGCHLD, SIGNALS } from "../../src/signals.ts";
 import {
   ABORT_WAIT_MS,
   DEFAULT_LEFTOVER_WAIT_MS,
-  EXIT_INTERNAL_ERROR,
   SAFETY_REAP_INTERVAL_MS,
 } from "../../src/supervisor/supervisor.ts";
+import { EXIT_INTERNAL_ERROR } from "../../src/exit-codes.ts";
 import { Rig, settle } from "./fakes.ts";
 
 const sig = (name: string): number => SIGNALS[name]!;
