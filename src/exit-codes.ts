@@ -3,6 +3,8 @@
 
 /** --export-rootfs could not read or write a file. */
 export const EXIT_EXPORT_FAILED = 1;
+/** --probe: the target did not answer as healthy (refused, timeout, unexpected status, bad TLS). */
+export const EXIT_PROBE_FAILED = 1;
 /** A bad option, value or variable: nothing was started. */
 export const EXIT_USAGE = 2;
 /** drainit itself failed after the child started (after passing SIGTERM on and waiting). */
