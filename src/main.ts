@@ -6,7 +6,7 @@ import { parseCommandLineLoading, usageText, type Invocation } from "./cli/cli.t
 import { UsageError, type Config } from "./config.ts";
 import { EXIT_EXPORT_FAILED, EXIT_INTERNAL_ERROR, EXIT_USAGE } from "./exit-codes.ts";
 import { DrainFile } from "./drain/file.ts";
-import { HealthBindError, serveHealth, type HealthEndpoint } from "./drain/health.ts";
+import { HealthBindError, drainPlanOf, serveHealth, type HealthEndpoint } from "./drain/health.ts";
 import { startHttpClientThread } from "./runtime/http-client-thread.ts";
 import { postDrainHook } from "./drain/http-hook.ts";
 import { watchTraffic } from "./drain/traffic.ts";
@@ -72,12 +72,14 @@ function drainEffects(config: Config, health: HealthEndpoint | null, log: Logger
   const drainFile = config.drainFile ? new DrainFile(config.drainFile) : null;
   return {
     markDraining() {
-      health?.markDraining();
       try {
         drainFile?.create();
       } catch (error) {
         log.warn(`could not create the drain file ${config.drainFile}: ${describeError(error)}`);
       }
+    },
+    phaseChanged(phase) {
+      health?.setPhase(phase);
     },
     cleanUp() {
       try {
@@ -100,7 +102,7 @@ function run(config: Config, warnings: string[]): void {
   let health: HealthEndpoint | null = null;
   if (config.health) {
     try {
-      health = serveHealth(config.health, config.healthUpstream);
+      health = serveHealth(config.health, config.healthUpstream, drainPlanOf(config));
     } catch (error) {
       if (!(error instanceof HealthBindError)) throw error;
       log.error(error.message);

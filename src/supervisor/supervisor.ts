@@ -11,8 +11,10 @@ import { describeHookOutcome, hookSucceeded, timelineFields, type HookOutcome } 
 
 /** What the supervisor asks of the world besides system calls. */
 export interface Effects {
-  /** Marks the instance as going away: drain file, health endpoint. */
+  /** Marks the instance as going away: the drain file. */
   markDraining(): void;
+  /** The phase changed (the health endpoint answers by it). Called on every change, in order. */
+  phaseChanged?(phase: Phase): void;
   /** Undoes what start-up set up (drain file, health endpoint). Called once, before exit. */
   cleanUp(): void;
   /** POSTs to the hook URL. The promise never rejects; cancel() aborts the request. */
@@ -75,7 +77,7 @@ interface HookRun {
 }
 
 export class Supervisor {
-  private phase: Phase = "idle";
+  private currentPhase: Phase = "idle";
   private childPid = 0;
   private startedAt = 0;
   private childExit: { status: ExitStatus; at: number } | null = null;
@@ -92,6 +94,18 @@ export class Supervisor {
   private readonly detachEcho = new DetachEcho();
 
   constructor(private readonly deps: SupervisorDeps) {}
+
+  private get phase(): Phase {
+    return this.currentPhase;
+  }
+
+  /** The one place the phase changes, so that whoever watches it never misses a change. */
+  private set phase(next: Phase) {
+    if (next === this.currentPhase) return;
+    this.currentPhase = next;
+    const { phaseChanged } = this.deps.effects;
+    if (phaseChanged) this.tryTo("report the phase", () => phaseChanged.call(this.deps.effects, next));
+  }
 
   get state(): Phase {
     return this.phase;

@@ -3,7 +3,7 @@
 import { LogLevel, type Config, type LogLevelName } from "../../src/config.ts";
 import type { LogFields, Logger } from "../../src/log.ts";
 import { SIGCHLD, SIGKILL, SIGNALS } from "../../src/signals.ts";
-import { Supervisor, type Effects, type Launch } from "../../src/supervisor/supervisor.ts";
+import { Supervisor, type Effects, type Launch, type Phase } from "../../src/supervisor/supervisor.ts";
 import type { HookOutcome } from "../../src/supervisor/timeline.ts";
 import type {
   Clock,
@@ -247,7 +247,13 @@ export class FakeEffects implements Effects {
   /** markDraining / cleanUp / exit(N), in the order they happened. */
   readonly calls: string[] = [];
   readonly httpCalls: HttpCall[] = [];
+  /** Every phase the supervisor reported, in order. */
+  readonly phases: Phase[] = [];
   exitCode: number | null = null;
+
+  phaseChanged(phase: Phase): void {
+    this.phases.push(phase);
+  }
 
   markDraining(): void {
     this.calls.push("markDraining");
