@@ -15,6 +15,7 @@ import { exportRootfs, RootfsError } from "./tools/rootfs.ts";
 import { withoutAddedSettings } from "./runtime/runtime-settings.ts";
 import { SIGNALS } from "./signals.ts";
 import { Supervisor, type Effects } from "./supervisor/supervisor.ts";
+import { OomKillWatch, oomKillMessage } from "./sys/cgroup.ts";
 import { monotonicClock } from "./sys/clock.ts";
 import type { Kernel } from "./sys/kernel.ts";
 import { LibcKernel } from "./sys/libc.ts";
@@ -70,6 +71,8 @@ function exportRootfsThenExit(dir: string, as: string): void {
 
 function drainEffects(config: Config, health: HealthEndpoint | null, log: Logger, kernel: Kernel): Effects {
   const drainFile = config.drainFile ? new DrainFile(config.drainFile) : null;
+  // Read before the child starts: a later count higher than this one means an OOM kill.
+  const oomKills = OomKillWatch.start();
   return {
     markDraining() {
       try {
@@ -89,6 +92,7 @@ function drainEffects(config: Config, health: HealthEndpoint | null, log: Logger
       }
       health?.close();
     },
+    outOfMemoryKill: () => (oomKills?.killedSinceStart() ? oomKillMessage(oomKills.limit()) : null),
     callHttpHook: postDrainHook,
     watchTraffic: (appPid) =>
       watchTraffic(kernel, appPid, config.adaptiveDrain?.ports ?? [], monotonicClock.now(), log),

@@ -7,7 +7,7 @@ import type { Logger } from "../log.ts";
 import { SIGCHLD, SIGCONT, SIGKILL, SIGTERM, rewriteSignal, signalName } from "../signals.ts";
 import { exitCodeOf, type Clock, type ExitStatus, type Kernel, type Reaped, type TimerHandle } from "../sys/kernel.ts";
 import { DETACH_ECHO_WINDOW_MS, DetachEcho, planTerminal, type TerminalPlan } from "./terminal.ts";
-import { describeHookOutcome, hookSucceeded, timelineFields, type HookOutcome } from "./timeline.ts";
+import { describeHookOutcome, hookSucceeded, timelineFields, type ChildExit, type HookOutcome } from "./timeline.ts";
 
 /** What the supervisor asks of the world besides system calls. */
 export interface Effects {
@@ -19,6 +19,11 @@ export interface Effects {
   cleanUp(): void;
   /** POSTs to the hook URL. The promise never rejects; cancel() aborts the request. */
   callHttpHook(url: string): { outcome: Promise<HookOutcome>; cancel(): void };
+  /**
+   * Asked when the child died of a SIGKILL drainit did not send: the line naming the out-of-memory
+   * killer when it killed in drainit's cgroup since start, null otherwise.
+   */
+  outOfMemoryKill?(): string | null;
   /** Starts watching the app's listening ports for traffic (for --drain-until-idle). */
   watchTraffic?(appPid: number): TrafficWatch;
   exit(code: number): void;
@@ -80,7 +85,7 @@ export class Supervisor {
   private currentPhase: Phase = "idle";
   private childPid = 0;
   private startedAt = 0;
-  private childExit: { status: ExitStatus; at: number } | null = null;
+  private childExit: ChildExit | null = null;
   private stopSignal: number | null = null;
   private stopAt: number | null = null;
   private stopCount = 0;
@@ -468,7 +473,22 @@ export class Supervisor {
   private onChildExit(status: ExitStatus): void {
     this.childExit = { status, at: this.deps.clock.now() };
     this.deps.log.debug("child exited", { pid: this.childPid, code: exitCodeOf(status) });
+    if (status.signal === SIGKILL && this.sigkillAt === null) this.nameOutOfMemoryKill();
     this.beginFinishing();
+  }
+
+  /** A SIGKILL nobody here sent: the kernel's OOM killer is the usual sender, and worth naming. */
+  private nameOutOfMemoryKill(): void {
+    let message: string | null;
+    try {
+      message = this.deps.effects.outOfMemoryKill?.() ?? null;
+    } catch (error) {
+      this.deps.log.warn(`could not read the cgroup's out-of-memory kills: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    if (message === null || !this.childExit) return;
+    this.childExit.oom = true;
+    this.deps.log.warn(message);
   }
 
   /** The child is gone: TERM what is left of its group (and a running hook), wait a bounded time. */
@@ -541,7 +561,8 @@ export class Supervisor {
       },
       this.startedAt,
     );
-    if (this.stopSignal !== null) log.info("timeline", fields);
+    // An out-of-memory kill is worth the whole timeline at the default level, stop signal or not.
+    if (this.stopSignal !== null || this.childExit?.oom) log.info("timeline", fields);
     else log.debug("exiting", fields);
     effects.exit(code);
   }

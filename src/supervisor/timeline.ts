@@ -9,19 +9,27 @@ export type HookOutcome =
   | { kind: "failed"; reason: string }
   | { kind: "timeout" };
 
+export interface ChildExit {
+  status: ExitStatus;
+  at: number;
+  /** The kernel's out-of-memory killer sent the SIGKILL that ended it. */
+  oom?: boolean;
+}
+
 export interface Timeline {
   stopSignal: number | null;
   stopAt: number | null;
   hook: { outcome: HookOutcome; tookMs: number } | null;
   forwarded: { signal: number; at: number } | null;
-  childExit: { status: ExitStatus; at: number } | null;
+  childExit: ChildExit | null;
   sigkillAt: number | null;
   exitCode: number;
   endAt: number;
 }
 
-export function describeStatus(status: ExitStatus): string {
-  return status.signal !== undefined ? `killed(${signalName(status.signal)})` : `exited(${status.code})`;
+export function describeStatus(status: ExitStatus, oom = false): string {
+  if (status.signal === undefined) return `exited(${status.code})`;
+  return oom ? `killed(${signalName(status.signal)},oom)` : `killed(${signalName(status.signal)})`;
 }
 
 export function describeHookOutcome(outcome: HookOutcome): string {
@@ -53,7 +61,7 @@ export function timelineFields(t: Timeline, startedAt: number): LogFields {
     hook_ms: t.hook ? Math.round(t.hook.tookMs) : undefined,
     forwarded: t.forwarded ? (t.forwarded.signal === 0 ? "dropped" : signalName(t.forwarded.signal)) : undefined,
     forwarded_ms: t.forwarded ? since(t.forwarded.at) : undefined,
-    child: t.childExit ? describeStatus(t.childExit.status) : "running",
+    child: t.childExit ? describeStatus(t.childExit.status, t.childExit.oom) : "running",
     child_ms: t.childExit ? since(t.childExit.at) : undefined,
     sigkill_ms: t.sigkillAt === null ? undefined : since(t.sigkillAt),
     exit_code: t.exitCode,

@@ -251,6 +251,9 @@ export class FakeEffects implements Effects {
   readonly phases: Phase[] = [];
   exitCode: number | null = null;
 
+  /** What the cgroup says about an OOM kill when asked (set by a test); none by default. */
+  outOfMemoryKill?: () => string | null;
+
   phaseChanged(phase: Phase): void {
     this.phases.push(phase);
   }
