@@ -12,6 +12,7 @@ import { postDrainHook } from "./drain/http-hook.ts";
 import { watchTraffic } from "./drain/traffic.ts";
 import { createLogger, takeOwnSigpipe, writeStderr, type Logger } from "./log.ts";
 import { exportRootfs, RootfsError } from "./tools/rootfs.ts";
+import { isProbeCommandLine, parseProbeCommandLine, probeRequestOf, probeThenExit, type ProbeRequest } from "./tools/probe.ts";
 import { withoutAddedSettings } from "./runtime/runtime-settings.ts";
 import { SIGNALS } from "./signals.ts";
 import { Supervisor, type Effects } from "./supervisor/supervisor.ts";
@@ -146,6 +147,17 @@ async function main(): Promise<void> {
   if (args.length === 0) {
     writeStderr(usageText());
     process.exit(EXIT_USAGE);
+  }
+  if (isProbeCommandLine(args)) {
+    let request: ProbeRequest;
+    try {
+      request = probeRequestOf(parseProbeCommandLine(args));
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      writeStderr(`drainit: ${describeError(error)} (see drainit --help)\n`);
+      process.exit(EXIT_USAGE);
+    }
+    await probeThenExit(request, writeStderr);
   }
   let invocation: Invocation;
   try {

@@ -4,6 +4,7 @@
 import { ADDED_SETTINGS_VARIABLE, RUNTIME_SETTINGS, missingSettings } from "./runtime-settings.ts";
 import { execSelf, setProcessName } from "../sys/libc.ts";
 import { rawCommandLine, rawEnvironment } from "../sys/proc.ts";
+import { isProbeCommandLine } from "../tools/probe.ts";
 
 const encoder = new TextEncoder();
 
@@ -14,6 +15,8 @@ function restartWithSettings(): void {
     setProcessName(process.argv0.split("/").pop() || "drainit");
     return;
   }
+  // A health probe lives a few milliseconds and starts no thread late: a restart would only double its start-up.
+  if (isProbeCommandLine(process.argv.slice(2))) return;
   const missing = missingSettings(process.env);
   if (missing.length === 0) return;
   const env = rawEnvironment();

@@ -1,7 +1,8 @@
 // `drainit --probe TARGET`: a health check client for images that have no curl, wget or shell.
 // It runs every few seconds in every container, so it stays small: built-in fetch and node:net,
 // no signal handling, no restart (see restart-with-runtime-settings.ts), one line on failure.
-import { connect } from "node:net";
+// node:net is imported only for a TCP probe: loading it costs the runtime more memory than fetch.
+import { parseArgs } from "node:util";
 import { UsageError, parseDuration } from "../config.ts";
 import { EXIT_PROBE_FAILED } from "../exit-codes.ts";
 
@@ -26,6 +27,42 @@ export interface ProbeOptions {
   expect: readonly string[];
   timeout: string | null;
   headers: readonly string[];
+}
+
+/**
+ * A command line that starts with --probe: the probe then skips what only an init needs (the
+ * restart with runtime settings). It cannot be a run: a probe takes no command.
+ */
+export function isProbeCommandLine(args: readonly string[]): boolean {
+  const first = args[0] ?? "";
+  return first === "--probe" || first.startsWith("--probe=");
+}
+
+/** `--probe TARGET [--expect CODES] [--timeout DUR] [--header 'Name: value']...` → the options. */
+export function parseProbeCommandLine(args: readonly string[]): ProbeOptions {
+  let values: { probe?: string; expect?: string[]; timeout?: string; header?: string[] };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        probe: { type: "string" },
+        expect: { type: "string", multiple: true },
+        timeout: { type: "string" },
+        header: { type: "string", multiple: true },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split("\n")[0]! : String(error);
+    throw new UsageError(`--probe: ${message.replace(/\. To specify .*$/, "")}`);
+  }
+  return {
+    target: values.probe ?? "",
+    expect: values.expect ?? [],
+    timeout: values.timeout ?? null,
+    headers: values.header ?? [],
+  };
 }
 
 export function parseProbeTarget(text: string): ProbeTarget {
@@ -114,7 +151,8 @@ export function describeFailure(error: unknown): string {
   return codes.length ? `${message} (${codes[0]})` : message || "failed";
 }
 
-function probeTcp(host: string, port: number, signal: AbortSignal): Promise<ProbeOutcome> {
+async function probeTcp(host: string, port: number, signal: AbortSignal): Promise<ProbeOutcome> {
+  const { connect } = await import("node:net");
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     const settle = (outcome: ProbeOutcome) => {
