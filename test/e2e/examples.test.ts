@@ -1,13 +1,13 @@
 // The examples' own command lines (Dockerfile ENTRYPOINT + CMD, Procfile web: line), run as
 // PID 1 with the built binary against the real programs: Node, Debian's nginx.
 import { spawnSync } from "node:child_process";
-import { request } from "node:http";
+import { createServer, request } from "node:http";
 import { connect } from "node:net";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DRAINIT, ROOT, freePort, runInit, sleep } from "./harness.ts";
+import { DRAINIT, ROOT, freePort, runInit, runToExit, sleep } from "./harness.ts";
 
 const EXAMPLES = join(ROOT, "examples");
 // nginx lives in /usr/sbin, which a non-login PATH may lack.
@@ -286,4 +286,37 @@ describe("Dockerfile.example", () => {
       expect(result.code).toBe(5);
     }
   });
+});
+
+describe("HEALTHCHECK lines", () => {
+  /** `HEALTHCHECK [--flags] CMD ["exec", "form"]` lines of a Dockerfile, as argv arrays. */
+  function healthchecks(file: string): string[][] {
+    return readFileSync(file, "utf8")
+      .split("\n")
+      .filter((line) => line.startsWith("HEALTHCHECK "))
+      .map((line) => JSON.parse(line.slice(line.indexOf(" CMD ") + " CMD ".length)) as string[]);
+  }
+
+  it.each([["Dockerfile.example"], ["examples/node-http/Dockerfile"]])(
+    "%s: drainit --probe, healthy while the URL answers 2xx, unhealthy once it is refused",
+    async (file) => {
+      const lines = healthchecks(join(ROOT, file));
+      expect(lines).toHaveLength(1);
+      const [program, ...args] = lines[0]!;
+      expect(program).toMatch(/\/drainit$/);
+      expect(args[0]).toBe("--probe");
+      const server = createServer((_request, response) => response.end("ok\n"));
+      const port = await new Promise<number>((resolve) =>
+        server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)),
+      );
+      const local = args.map((arg) => arg.replace(/^http:\/\/127\.0\.0\.1:\d+/, `http://127.0.0.1:${port}`));
+      // (Not spawnSync: the server answering is in this very process.)
+      const healthy = await runToExit(local, { notPid1: true });
+      expect(healthy.code).toBe(0);
+      await new Promise((resolve) => server.close(resolve));
+      const unhealthy = await runToExit(local, { notPid1: true });
+      expect(unhealthy.code).toBe(1);
+      expect(unhealthy.stderr).toMatch(/^drainit: probe http:\/\/127\.0\.0\.1:\d+\/\S+: connection refused\n$/);
+    },
+  );
 });
