@@ -1,4 +1,4 @@
-// Compiles src/main.ts into one self-contained executable, dist/drainit.
+// Compiles src/entry.ts (and what it loads) into one self-contained executable, dist/drainit.
 // No runtime autoloading: an init must never read the app's .env, bunfig.toml,
 // tsconfig.json or package.json from the directory it starts in.
 import { execFileSync } from "node:child_process";
@@ -41,7 +41,7 @@ try {
       // The option parser goes into a chunk of its own, loaded only when a command line has
       // options (see src/cli.ts): merely being in the startup code would cost 5 ms.
       "--splitting",
-      join(root, "src", "main.ts"),
+      join(root, "src", "entry.ts"),
       "--outfile",
       partial,
     ],

@@ -1,4 +1,5 @@
-// drainit's entry point: wire the command line, the kernel and the drain helpers to the supervisor.
+// The init: wire the command line, the kernel and the drain helpers to the supervisor
+// (entry.ts loads it for every command line but a probe's).
 // First of all, the runtime settings (which may start drainit again), then the signal listeners.
 import "./runtime/restart-with-runtime-settings.ts";
 import { routeSignals } from "./runtime/early-signals.ts";
@@ -12,7 +13,6 @@ import { postDrainHook } from "./drain/http-hook.ts";
 import { watchTraffic } from "./drain/traffic.ts";
 import { createLogger, takeOwnSigpipe, writeStderr, type Logger } from "./log.ts";
 import { exportRootfs, RootfsError } from "./tools/rootfs.ts";
-import { isProbeCommandLine, parseProbeCommandLine, probeRequestOf, probeThenExit, type ProbeRequest } from "./tools/probe.ts";
 import { withoutAddedSettings } from "./runtime/runtime-settings.ts";
 import { SIGNALS } from "./signals.ts";
 import { Supervisor, type Effects } from "./supervisor/supervisor.ts";
@@ -147,17 +147,6 @@ async function main(): Promise<void> {
   if (args.length === 0) {
     writeStderr(usageText());
     process.exit(EXIT_USAGE);
-  }
-  if (isProbeCommandLine(args)) {
-    let request: ProbeRequest;
-    try {
-      request = probeRequestOf(parseProbeCommandLine(args));
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      writeStderr(`drainit: ${describeError(error)} (see drainit --help)\n`);
-      process.exit(EXIT_USAGE);
-    }
-    await probeThenExit(request, writeStderr);
   }
   let invocation: Invocation;
   try {

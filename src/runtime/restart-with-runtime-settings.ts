@@ -4,7 +4,7 @@
 import { ADDED_SETTINGS_VARIABLE, RUNTIME_SETTINGS, missingSettings } from "./runtime-settings.ts";
 import { execSelf, setProcessName } from "../sys/libc.ts";
 import { rawCommandLine, rawEnvironment } from "../sys/proc.ts";
-import { isProbeCommandLine } from "../tools/probe.ts";
+import { isProbeCommandLine } from "../tools/probe-command-line.ts";
 
 const encoder = new TextEncoder();
 

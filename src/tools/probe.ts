@@ -2,7 +2,6 @@
 // It runs every few seconds in every container, so it stays small: built-in fetch and node:net,
 // no signal handling, no restart (see restart-with-runtime-settings.ts), one line on failure.
 // node:net is imported only for a TCP probe: loading it costs the runtime more memory than fetch.
-import { parseArgs } from "node:util";
 import { UsageError, parseDuration } from "../config.ts";
 import { EXIT_PROBE_FAILED } from "../exit-codes.ts";
 
@@ -29,40 +28,32 @@ export interface ProbeOptions {
   headers: readonly string[];
 }
 
-/**
- * A command line that starts with --probe: the probe then skips what only an init needs (the
- * restart with runtime settings). It cannot be a run: a probe takes no command.
- */
-export function isProbeCommandLine(args: readonly string[]): boolean {
-  const first = args[0] ?? "";
-  return first === "--probe" || first.startsWith("--probe=");
-}
+/** The probe's options: each takes a value, as `--name value` or `--name=value`. */
+const PROBE_OPTIONS = { "--probe": "target", "--expect": "expect", "--timeout": "timeout", "--header": "headers" } as const;
 
-/** `--probe TARGET [--expect CODES] [--timeout DUR] [--header 'Name: value']...` → the options. */
+/**
+ * `--probe TARGET [--expect CODES] [--timeout DUR] [--header 'Name: value']...` → the options.
+ * By hand rather than with a general parser: loading one costs the probe, which runs every few
+ * seconds in every container, more start-up time and memory than these lines do.
+ */
 export function parseProbeCommandLine(args: readonly string[]): ProbeOptions {
-  let values: { probe?: string; expect?: string[]; timeout?: string; header?: string[] };
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        probe: { type: "string" },
-        expect: { type: "string", multiple: true },
-        timeout: { type: "string" },
-        header: { type: "string", multiple: true },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    const message = error instanceof Error ? error.message.split("\n")[0]! : String(error);
-    throw new UsageError(`--probe: ${message.replace(/\. To specify .*$/, "")}`);
+  const options = { target: null as string | null, expect: [] as string[], timeout: null as string | null, headers: [] as string[] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const equals = arg.indexOf("=");
+    const name = equals > 0 ? arg.slice(0, equals) : arg;
+    const key = (PROBE_OPTIONS as Record<string, (typeof PROBE_OPTIONS)[keyof typeof PROBE_OPTIONS]>)[name];
+    if (!key) throw new UsageError(`--probe: '${arg}' is not an option of the probe (--expect, --timeout, --header)`);
+    let value: string;
+    if (equals > 0) value = arg.slice(equals + 1);
+    else if (i + 1 < args.length) value = args[++i]!;
+    else throw new UsageError(`${name} needs a value`);
+    if (key === "expect" || key === "headers") options[key].push(value);
+    else if (options[key] !== null) throw new UsageError(`${name} is given twice`);
+    else options[key] = value;
   }
-  return {
-    target: values.probe ?? "",
-    expect: values.expect ?? [],
-    timeout: values.timeout ?? null,
-    headers: values.header ?? [],
-  };
+  if (options.target === null) throw new UsageError("--probe needs a URL");
+  return { ...options, target: options.target };
 }
 
 export function parseProbeTarget(text: string): ProbeTarget {

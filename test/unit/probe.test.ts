@@ -13,6 +13,7 @@ import {
   DEFAULT_PROBE_TIMEOUT_MS,
   failureLine,
   parseHeader,
+  parseProbeCommandLine,
   parseProbeTarget,
   probe,
   probeRequestOf,
@@ -172,6 +173,28 @@ describe("probe over TCP", () => {
 });
 
 describe("probe arguments", () => {
+  it("reads the command line, both spellings, repeatable --expect and --header", () => {
+    expect(
+      parseProbeCommandLine([
+        "--probe", "http://h/", "--expect=200,204", "--expect", "301", "--timeout", "1s",
+        "--header", "A: 1", "--header=B: 2",
+      ]),
+    ).toEqual({ target: "http://h/", expect: ["200,204", "301"], timeout: "1s", headers: ["A: 1", "B: 2"] });
+    expect(parseProbeCommandLine(["--probe=tcp://h:1"])).toEqual({ target: "tcp://h:1", expect: [], timeout: null, headers: [] });
+  });
+
+  it.each([
+    [["--probe"], "--probe needs a value"],
+    [["--probe", "http://h/", "--timeout"], "--timeout needs a value"],
+    [["--probe", "http://h/", "--drain", "5s"], "--probe: '--drain' is not an option of the probe"],
+    [["--probe", "http://h/", "extra"], "--probe: 'extra' is not an option of the probe"],
+    [["--probe", "http://h/", "--probe", "http://i/"], "--probe is given twice"],
+    [["--probe", "http://h/", "--timeout", "1s", "--timeout=2s"], "--timeout is given twice"],
+  ])("refuses %j: %s", (args, message) => {
+    expect(() => parseProbeCommandLine(args)).toThrow(UsageError);
+    expect(() => parseProbeCommandLine(args)).toThrow(message);
+  });
+
   it.each([
     ["http://127.0.0.1:8080/healthz", { kind: "http", url: "http://127.0.0.1:8080/healthz" }],
     ["https://example.test/", { kind: "http", url: "https://example.test/" }],
