@@ -9,10 +9,10 @@ import type { Config } from "../config.ts";
 import type { Phase } from "../supervisor/supervisor.ts";
 
 /** How long a mirrored upstream health check may take before it counts as failing. */
-export const UPSTREAM_TIMEOUT_MS = 1_000;
+const UPSTREAM_TIMEOUT_MS = 1_000;
 
 /** The phase as the endpoint shows it: what a probe or a person needs to know, no more. */
-export type ShownPhase = "starting" | "running" | "draining" | "stopping";
+type ShownPhase = "starting" | "running" | "draining" | "stopping";
 
 export type HealthRoute = "readyz" | "livez" | "healthz";
 
@@ -50,13 +50,13 @@ export interface HealthState {
 /** What the app's own health URL said, for readiness while running (null: no upstream). */
 export type UpstreamAnswer = { status: number } | { unreachable: true } | null;
 
-export interface HealthAnswer {
+interface HealthAnswer {
   status: number;
   body: string;
   json: boolean;
 }
 
-export function shownPhase(phase: Phase): ShownPhase {
+function shownPhase(phase: Phase): ShownPhase {
   switch (phase) {
     case "idle":
       return "starting";

@@ -3,7 +3,7 @@
 // the child dies of a SIGKILL drainit did not send. Parsing is pure; reading is at the bottom.
 import { readFileSync } from "node:fs";
 
-export type CgroupVersion = 1 | 2;
+type CgroupVersion = 1 | 2;
 
 export interface MemoryCgroup {
   version: CgroupVersion;
@@ -13,7 +13,7 @@ export interface MemoryCgroup {
   mountPoint: string;
 }
 
-export interface MemoryLimit {
+interface MemoryLimit {
   /** The file it is read from: memory.max (v2) or memory.limit_in_bytes (v1). */
   file: string;
   bytes: number;
@@ -36,7 +36,7 @@ interface ProcCgroupLines {
 }
 
 /** /proc/self/cgroup: `ID:CONTROLLERS:PATH` per hierarchy. */
-export function parseProcCgroup(text: string): ProcCgroupLines {
+function parseProcCgroup(text: string): ProcCgroupLines {
   const lines: ProcCgroupLines = { unified: null, memory: null };
   for (const line of text.split("\n")) {
     const match = /^(\d+):([^:]*):(.*)$/.exec(line);
@@ -48,7 +48,7 @@ export function parseProcCgroup(text: string): ProcCgroupLines {
   return lines;
 }
 
-export interface CgroupMount {
+interface CgroupMount {
   /** The directory of the hierarchy that is mounted (not `/` inside a cgroup namespace, sometimes). */
   root: string;
   mountPoint: string;
@@ -63,7 +63,7 @@ function unescapeMountPath(text: string): string {
 }
 
 /** The cgroup mounts of /proc/self/mountinfo. */
-export function parseCgroupMounts(text: string): CgroupMount[] {
+function parseCgroupMounts(text: string): CgroupMount[] {
   const mounts: CgroupMount[] = [];
   for (const line of text.split("\n")) {
     const [before, after] = line.split(" - ");

@@ -18,7 +18,7 @@ export interface ProbeRequest {
   headers: ReadonlyArray<readonly [string, string]>;
 }
 
-export type ProbeOutcome = { ok: true } | { ok: false; reason: string };
+type ProbeOutcome = { ok: true } | { ok: false; reason: string };
 
 /** The values the command line gave, as written. */
 export interface ProbeOptions {
@@ -76,7 +76,7 @@ export function parseProbeTarget(text: string): ProbeTarget {
 }
 
 /** `200,204` (repeatable, comma-separated) → the set of statuses; empty: null (any 2xx). */
-export function parseExpectedStatuses(values: readonly string[]): Set<number> | null {
+function parseExpectedStatuses(values: readonly string[]): Set<number> | null {
   const codes = values.flatMap((value) => value.split(",")).map((code) => code.trim()).filter(Boolean);
   if (codes.length === 0) return null;
   return new Set(
@@ -131,7 +131,7 @@ function errorCodes(error: unknown): string[] {
 }
 
 /** One short phrase for what went wrong, for the one line on stderr. */
-export function describeFailure(error: unknown): string {
+function describeFailure(error: unknown): string {
   const codes = errorCodes(error);
   const tls = codes.find((code) => TLS_CODE.test(code));
   if (tls) return `bad TLS (${tls})`;
