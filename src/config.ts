@@ -54,6 +54,12 @@ export const DEFAULT_HOOK_TIMEOUT_MS = 30_000;
 
 export class UsageError extends Error {}
 
+/**
+ * The longest duration any option accepts: 365 days. The clock honours every duration up to it
+ * exactly; a longer one is refused at start rather than silently shortened.
+ */
+export const MAX_DURATION_MS = 365 * 24 * 3600 * 1000;
+
 /** `500ms`, `5s`, `2m`, `1.5h` or a bare number of seconds → milliseconds. */
 export function parseDuration(text: string, option: string): number {
   const trimmed = String(text).trim();
@@ -62,6 +68,9 @@ export function parseDuration(text: string, option: string): number {
   else if (/^\d+(\.\d+)?\s*[a-z]+$/i.test(trimmed)) value = ms(trimmed as ms.StringValue);
   if (value === undefined || !Number.isFinite(value)) {
     throw new UsageError(`${option}: '${text}' is not a duration (try 500ms, 5s, 2m or a number of seconds)`);
+  }
+  if (value > MAX_DURATION_MS) {
+    throw new UsageError(`${option}: '${text}' is longer than the maximum, ${MAX_DURATION_MS / 86_400_000}d`);
   }
   return Math.round(value);
 }

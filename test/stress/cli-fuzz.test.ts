@@ -6,10 +6,9 @@ import { accessSync, chmodSync, constants, mkdtempSync, rmSync, symlinkSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { beforeAll, afterAll, describe, expect, it } from "vitest";
-import { loadOptionParser, parseCommandLine, type Environment, type Invocation } from "../../src/cli/cli.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseCommandLine, type Environment, type Invocation } from "../../src/cli/cli.ts";
 
-beforeAll(loadOptionParser);
 import { UsageError } from "../../src/config.ts";
 import { DRAINIT } from "../e2e/harness.ts";
 import { FULL, figure, processesWithMarker, sized } from "./stress-support.ts";

@@ -2,7 +2,7 @@
 // through the parser. Each case is compared with the same command line behind `--drain 0`,
 // an option that sets the default again and so sends the parse through the parser.
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadOptionParser, parseCommandLine, type Environment } from "../../src/cli/cli.ts";
+import { loadOptionParser, parseCommandLine, type Environment } from "../../src/cli/yargs-cli.ts";
 
 beforeAll(loadOptionParser);
 
