@@ -3,11 +3,11 @@ import { OPTION_ROWS, longSpelling, takesValue, type OptionRow, type Section } f
 
 const SECTIONS: readonly [Section, string][] = [
   ["process", "Process:"],
-  ["drain", "Drain sequence, on the first stop signal (a second one skips the rest of the drain):"],
+  ["drain", "Drain sequence, on the first stop signal (a second one skips the rest):"],
   ["output", "Output:"],
   ["utility", "Utilities:"],
   ["request", "Other:"],
-  ["peer", "Under another init's name only (tini, docker-init; catatonit, podman-init):"],
+  ["peer", "Flags of the inits drainit stands in for, under their names only:"],
 ];
 
 const COLUMN = 27;
@@ -40,14 +40,15 @@ function optionLine(row: OptionRow): string {
 function environmentSection(): string {
   const names = OPTION_ROWS.flatMap((row) => (row.env ? [row.env] : []));
   const none = OPTION_ROWS.filter((row) => !row.env && row.section !== "peer").map((row) => longSpelling(row)!);
+  const paragraph = (text: string) => wrap(text, 0, 0).map((line) => `${line}\n`).join("");
   return (
-    "Environment: each of these variables sets the option of the same name (DRAINIT_DRAIN_HOOK:\n" +
-    "--drain-hook); the command line wins; flags take 1/0, true/false, yes/no or on/off;\n" +
-    "repeatable options take a comma-separated list.\n" +
+    paragraph(
+      "Environment: each of these variables sets the option of the same name " +
+        "(DRAINIT_DRAIN_HOOK: --drain-hook); the command line wins; flags take 1/0, " +
+        "true/false, yes/no or on/off; repeatable options a comma-separated list:",
+    ) +
     wrap(names.join(" "), 2, 2).map((line) => `  ${line}\n`).join("") +
-    wrap(`${none.join(", ")} read no variable, so that an environment cannot turn drainit into a utility.`, 0, 0)
-      .map((line) => `${line}\n`)
-      .join("")
+    paragraph(`${none.join(", ")} read no variable, so that an environment cannot turn drainit into a utility.`)
   );
 }
 
@@ -57,6 +58,8 @@ function buildHelp(): string {
 A PID-1 init: runs <command>, forwards signals to it, reaps zombies, exits with
 its code - and drains before stopping, so a rolling update drops no request.
 Options stop at the command; values may be attached: -r15:3, --drain=5s.
+Invoked as dumb-init, tini, docker-init, catatonit or podman-init, drainit takes
+that init's defaults, variables and silence.
 `;
   for (const [section, title] of SECTIONS) {
     text += `\n${title}\n`;

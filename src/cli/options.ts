@@ -140,7 +140,7 @@ export const OPTIONS = {
   },
   drain: {
     short: null, kind: "value", env: "DRAINIT_DRAIN", metavar: "DUR|MIN..MAX", default: "0", parse: null,
-    help: "keep serving this long after the stop signal, then forward it; MIN..MAX with --drain-until-idle",
+    help: "keep serving this long after the stop signal, then forward it (MIN..MAX: see --drain-until-idle)",
     section: "drain", personalities: ALL,
   },
   "drain-until-idle": {
@@ -164,11 +164,11 @@ export const OPTIONS = {
   // --- output ---
   verbose: {
     short: "v", kind: "count", env: "DRAINIT_VERBOSE", metavar: null, default: null, parse: null,
-    help: "more log lines (repeatable; the variable takes a number)", section: "output", personalities: ALL,
+    help: "more log lines; repeatable (the variable: a number)", section: "output", personalities: ALL,
   },
   quiet: {
     short: "q", kind: "count", env: "DRAINIT_QUIET", metavar: null, default: null, parse: null,
-    help: "fewer log lines (repeatable; the variable takes a number)", section: "output", personalities: ALL,
+    help: "fewer log lines; repeatable (the variable: a number)", section: "output", personalities: ALL,
   },
   "log-format": {
     short: null, kind: "value", env: "DRAINIT_LOG_FORMAT", metavar: "FMT", default: "text", parse: logFormatValue,
@@ -201,15 +201,18 @@ export const OPTIONS = {
   // --- flags only a peer has, accepted under its names ---
   license: {
     short: "l", kind: "flag", env: null, metavar: null, default: null, parse: null,
-    help: "print the version (tini's license flag)", section: "peer", personalities: ["drainit", "tini"],
+    help: "tini, docker-init: print the version (tini prints its license)", section: "peer",
+    personalities: ["drainit", "tini"],
   },
   "catatonit-license": {
     short: "L", kind: "flag", env: null, metavar: null, default: null, parse: null,
-    help: "print the version (catatonit's license flag)", section: "peer", personalities: ["catatonit"],
+    help: "catatonit, podman-init: print the version (catatonit prints its license)", section: "peer",
+    personalities: ["catatonit"],
   },
   pause: {
     short: "P", kind: "flag", env: null, metavar: null, default: null, parse: null,
-    help: "pause mode: run no program, reap zombies, exit 0 on TERM or INT (catatonit's -P)", section: "peer",
+    help: "catatonit, podman-init: pause mode: run no program, reap zombies, exit 0 on TERM or INT",
+    section: "peer",
     personalities: ["catatonit"],
   },
 } as const satisfies Record<string, OptionSpec>;
