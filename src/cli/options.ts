@@ -44,6 +44,8 @@ export interface OptionSpec {
   readonly help: string;
   readonly section: Section;
   readonly personalities: readonly Personality[];
+  /** A peer's flag that has a short name only: no `--` spelling is accepted for it. */
+  readonly shortOnly?: true;
 }
 
 /** An error that comes from a variable is prefixed with it; one from the command line stays as it was. */
@@ -207,13 +209,12 @@ export const OPTIONS = {
   "catatonit-license": {
     short: "L", kind: "flag", env: null, metavar: null, default: null, parse: null,
     help: "catatonit, podman-init: print the version (catatonit prints its license)", section: "peer",
-    personalities: ["catatonit"],
+    personalities: ["catatonit"], shortOnly: true,
   },
   pause: {
     short: "P", kind: "flag", env: null, metavar: null, default: null, parse: null,
     help: "catatonit, podman-init: pause mode: run no program, reap zombies, exit 0 on TERM or INT",
-    section: "peer",
-    personalities: ["catatonit"],
+    section: "peer", personalities: ["catatonit"], shortOnly: true,
   },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -229,9 +230,9 @@ export const OPTION_ROWS: readonly OptionRow[] = (Object.keys(OPTIONS) as Option
   ...(OPTIONS[long] as OptionSpec),
 }));
 
-/** Options only a peer has are reached through their short name only: they have no drainit spelling. */
+/** `--name`, or null for a peer's flag that has a short name only. */
 export function longSpelling(row: OptionRow): string | null {
-  return row.section === "peer" && row.long !== "license" ? null : `--${row.long}`;
+  return row.shortOnly ? null : `--${row.long}`;
 }
 
 export function takesValue(row: OptionSpec): boolean {

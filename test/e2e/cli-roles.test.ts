@@ -116,9 +116,11 @@ describe("catatonit's pause mode (-P)", () => {
     await sleep(300);
     expect(allProcesses().filter((entry) => entry.ppid === init)).toEqual([]);
     // A process that leaves an orphan behind inside the namespace: the orphan becomes PID 1's.
-    execFileSync("nsenter", ["--target", String(init), "--pid", "--", "sh", "-c", "sleep 0.3 & exit 0"]);
-    const orphan = await waitFor(() => allProcesses().find((entry) => entry.ppid === init) ?? null, 5_000, "the orphan");
-    await waitFor(() => (allProcesses().some((entry) => entry.pid === orphan.pid) ? null : true), 5_000, "the orphan reaped");
+    execFileSync("nsenter", ["--target", String(init), "--pid", "--", "sh", "-c", "sleep 1.5 & exit 0"], {
+      stdio: "ignore",
+    });
+    const orphan = await waitFor(() => allProcesses().find((entry) => entry.ppid === init) ?? null, 10_000, "the orphan");
+    await waitFor(() => (allProcesses().some((entry) => entry.pid === orphan.pid) ? null : true), 10_000, "the orphan reaped");
     expect(run.process.exitCode).toBeNull();
     await run.signal("SIGTERM");
     const { code, stderr, stdout } = await run.finished;
