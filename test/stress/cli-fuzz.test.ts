@@ -242,7 +242,8 @@ interface BinaryResult {
 function runBinary(binary: string, args: string[], env: Record<string, string>, asPid1: boolean): Promise<BinaryResult> {
   const [command, argv] = asPid1 ? ["unshare", ["--pid", "--fork", "--mount-proc", binary, ...args]] : [binary, args];
   return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { env, stdio: ["ignore", "pipe", "pipe"] });
+    // In the scratch directory: a generated relative path (--export-rootfs, --drain-file) lands there.
+    const child = spawn(command, argv, { env, cwd: scratch, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
