@@ -210,7 +210,9 @@ async function checkAgainstBinary(c: Case, asPid1: boolean): Promise<"usage" | "
     // A generated word became the command: it cannot be run, and drainit says so in one line.
     const code = result.code!;
     expect([126, 127].map((c) => (config.remapExit.has(c) ? 0 : c)), context).toContain(code);
-    expect(stderrLines.at(-1), context).toMatch(/^drainit: cannot run '/);
+    const last = stderrLines.at(-1) ?? "";
+    if (config.logFormat === "json") expect((JSON.parse(last) as { msg: string }).msg, context).toMatch(/^cannot run '/);
+    else expect(last, context).toMatch(/^drainit: cannot run '/);
   }
   // With --single-child drainit does not touch the child's group, as dumb-init -c and tini do not;
   // as PID 1 its exit still ends everything in the namespace.
