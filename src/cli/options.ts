@@ -35,7 +35,7 @@ export interface OptionSpec {
   readonly short: string | null;
   readonly kind: OptionKind;
   /** The DRAINIT_* variable read when the command line does not give the option; null: none. */
-  readonly env: string | null;
+  readonly env: `DRAINIT_${string}` | null;
   /** The value's name in --help (DUR, SIG, ...), for value and repeatable options. */
   readonly metavar: string | null;
   /** The value assumed when neither the command line nor the variable gives one (shown in --help). */
@@ -58,21 +58,21 @@ function fromSignalError<T>(from: string, read: () => T): T {
   }
 }
 
-export const signalValue: ValueParser<number> = (text, from) => fromSignalError(from, () => parseSignal(text));
+const signalValue: ValueParser<number> = (text, from) => fromSignalError(from, () => parseSignal(text));
 
 /** `FROM:TO`, names or numbers; TO may be 0 (drop the signal). */
-export const rewriteValue: ValueParser<[number, number]> = (text, from) => {
+const rewriteValue: ValueParser<[number, number]> = (text, from) => {
   const parts = text.split(":");
   if (parts.length !== 2 || !parts[0] || !parts[1]) throw new UsageError(`${from} takes FROM:TO, got '${text}'`);
   return fromSignalError(from, () => [parseSignal(parts[0]!), parseSignal(parts[1]!, { allowZero: true })]);
 };
 
-export const exitCodeValue: ValueParser<number> = (text, from) => {
+const exitCodeValue: ValueParser<number> = (text, from) => {
   if (!/^\d+$/.test(text.trim()) || Number(text) > 255) throw new UsageError(`${from}: '${text}' is not an exit code (0-255)`);
   return Number(text);
 };
 
-export const logFormatValue: ValueParser<LogFormat> = (text, from) => {
+const logFormatValue: ValueParser<LogFormat> = (text, from) => {
   if (text !== "text" && text !== "json") throw new UsageError(`${from}: '${text}' is not text or json`);
   return text;
 };
@@ -140,6 +140,7 @@ export const OPTIONS = {
     short: null, kind: "value", env: "DRAINIT_HOOK_TIMEOUT", metavar: "DUR", default: `${DEFAULT_HOOK_TIMEOUT_MS / 1000}s`,
     parse: parseDuration, help: "cap on the hook", section: "drain", personalities: ALL,
   },
+  // A duration, or MIN..MAX with --drain-until-idle: read together with it in build-config.ts.
   drain: {
     short: null, kind: "value", env: "DRAINIT_DRAIN", metavar: "DUR|MIN..MAX", default: "0", parse: null,
     help: "keep serving this long after the stop signal, then forward it (MIN..MAX: see --drain-until-idle)",
@@ -182,6 +183,7 @@ export const OPTIONS = {
     short: null, kind: "value", env: null, metavar: "DUR", default: null, parse: parseDuration,
     help: "sleep and exit 0 (a 'sleep' for images that have none)", section: "utility", personalities: ALL,
   },
+  // Its directory and --as's path are checked together in cli.ts.
   "export-rootfs": {
     short: null, kind: "value", env: null, metavar: "DIR", default: null, parse: null,
     help: "copy drainit, its loader and libraries into DIR, for a FROM scratch image: COPY --from=... DIR /",
