@@ -13,6 +13,8 @@ import { postDrainHook } from "./drain/http-hook.ts";
 import { watchTraffic } from "./drain/traffic.ts";
 import { createLogger, takeOwnSigpipe, writeStderr, type Logger } from "./log.ts";
 import { exportRootfs, RootfsError } from "./tools/rootfs.ts";
+import { probeRequestOf, probeThenExit, type ProbeOptions, type ProbeRequest } from "./tools/probe.ts";
+import type { PlatformNote } from "./cli/platforms.ts";
 import { withoutAddedSettings } from "./runtime/runtime-settings.ts";
 import { SIGCHLD, SIGNALS } from "./signals.ts";
 import { Supervisor, type Effects } from "./supervisor/supervisor.ts";
@@ -122,9 +124,23 @@ function drainEffects(config: Config, health: HealthEndpoint | null, log: Logger
   };
 }
 
-function run(config: Config, warnings: string[]): void {
+/** `drainit --probe` not first on the command line (entry.ts takes the usual case, alone). */
+async function probeOrExit(options: ProbeOptions): Promise<void> {
+  let request: ProbeRequest;
+  try {
+    request = probeRequestOf(options);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    writeStderr(`drainit: ${describeError(error)} (see drainit --help)\n`);
+    process.exit(EXIT_USAGE);
+  }
+  await probeThenExit(request, writeStderr);
+}
+
+function run(config: Config, warnings: string[], platformNotes: PlatformNote[]): void {
   const log = createLogger(config.verbosity, config.logFormat);
   for (const warning of warnings) log.warn(warning);
+  for (const note of platformNotes) log[note.level](note.message);
   let health: HealthEndpoint | null = null;
   if (config.health) {
     try {
@@ -195,8 +211,11 @@ async function main(): Promise<void> {
     case "pause":
       pauseUntilStopped(invocation.warnings);
       break;
+    case "probe":
+      await probeOrExit(invocation.options);
+      break;
     case "run":
-      run(invocation.config, invocation.warnings);
+      run(invocation.config, invocation.warnings, invocation.platformNotes);
       break;
   }
 }

@@ -1,6 +1,9 @@
 // The command line, the DRAINIT_* environment and the name drainit was invoked by → what to do.
 import { UsageError, parseDuration, type Config } from "../config.ts";
+import type { ProbeOptions } from "../tools/probe.ts";
 import { buildConfig } from "./build-config.ts";
+import { applyPlatform, choosePlatform, type PlatformNote } from "./platforms.ts";
+import { probeOptionsOf } from "./probe-options.ts";
 import { helpText } from "./help.ts";
 import { OPTIONS } from "./options.ts";
 import { parseOptions } from "./parse.ts";
@@ -12,7 +15,8 @@ export { personalityOf } from "./personalities.ts";
 export { parseDrainHook } from "./drain-hook.ts";
 
 export type Invocation =
-  | { kind: "run"; config: Config; warnings: string[] }
+  | { kind: "run"; config: Config; warnings: string[]; platformNotes: PlatformNote[] }
+  | { kind: "probe"; options: ProbeOptions }
   | { kind: "pause"; warnings: string[] }
   | { kind: "sleep"; ms: number }
   | { kind: "export-rootfs"; dir: string; as: string }
@@ -47,6 +51,8 @@ export function parseCommandLine(args: readonly string[], env: Environment, invo
     return { kind: "version", text: versionText(personality) };
   }
 
+  const probe = probeOptionsOf(commandLine);
+  if (probe) return { kind: "probe", options: probe };
   const exportInvocation = exportRootfsOf(settings, command.length > 0);
   if (exportInvocation) return exportInvocation;
   const sleep = settings.last("sleep");
@@ -59,8 +65,13 @@ export function parseCommandLine(args: readonly string[], env: Environment, invo
     return { kind: "pause", warnings: unknownEnvironmentNames(env) };
   }
   if (command.length === 0) throw new UsageError("no command given");
-  const config = buildConfig(settings, env, personality, command);
-  return { kind: "run", config, warnings: unknownEnvironmentNames(env) };
+  const built = buildConfig(settings, env, personality, command);
+  // Explicit options win over the platform's defaults, from the command line or a variable alike.
+  const { config, notes } = applyPlatform(built, choosePlatform(settings.parsed("platform"), env), {
+    budget: settings.isSet("budget"),
+    stopSignal: settings.isSet("stop-signal"),
+  });
+  return { kind: "run", config, warnings: unknownEnvironmentNames(env), platformNotes: notes };
 }
 
 export function usageText(): string {

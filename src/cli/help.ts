@@ -71,7 +71,8 @@ Durations: 500ms, 5s, 2m, 1h, 1d, or a number of seconds; at most 365d.
 ${environmentSection()}
 Exit codes: the child's code, or 128+N when signal N ended it; 2 for a usage
 error; 126 when the command cannot be executed, 127 when it is not found; 70
-when drainit itself fails; 1 when --export-rootfs cannot read or write a file.
+when drainit itself fails; 1 when --export-rootfs cannot read or write a file,
+or when --probe finds the target unhealthy.
 `;
   return text;
 }

@@ -11,6 +11,7 @@ import {
 } from "../config.ts";
 import { SignalError, parseSignal } from "../signals.ts";
 import { parseDrainHook } from "./drain-hook.ts";
+import { parsePlatformName } from "./platforms.ts";
 
 /** Which tool drainit stands in for, from the name it was invoked by (see personalities.ts). */
 export type Personality = "drainit" | "dumb-init" | "tini" | "catatonit";
@@ -126,7 +127,7 @@ export const OPTIONS = {
   },
   health: {
     short: null, kind: "value", env: "DRAINIT_HEALTH", metavar: "ADDR:PORT", default: null, parse: parseListenAddress,
-    help: "serve GET /healthz: 200 while running, 503 once draining", section: "drain", personalities: ALL,
+    help: "serve /readyz (503 from the stop signal on), /livez (200 while the app lives) and /healthz (as /readyz)", section: "drain", personalities: ALL,
   },
   "health-upstream": {
     short: null, kind: "value", env: "DRAINIT_HEALTH_UPSTREAM", metavar: "URL", default: null, parse: parseHttpUrl,
@@ -163,6 +164,13 @@ export const OPTIONS = {
     short: null, kind: "value", env: "DRAINIT_BUDGET", metavar: "DUR", default: null, parse: parseDuration,
     help: "the platform's kill deadline: forward early enough to meet it", section: "drain", personalities: ALL,
   },
+  platform: {
+    short: null, kind: "value", env: "DRAINIT_PLATFORM", metavar: "NAME", default: null, parse: parsePlatformName,
+    help:
+      "auto, kubernetes, ecs, fly, nomad, cloudrun, docker or heroku: that platform's kill deadline is the " +
+      "default --budget, its stop signal one more --stop-signal; warns when the plan cannot fit",
+    section: "drain", personalities: ALL,
+  },
 
   // --- output ---
   verbose: {
@@ -182,6 +190,25 @@ export const OPTIONS = {
   sleep: {
     short: null, kind: "value", env: null, metavar: "DUR", default: null, parse: parseDuration,
     help: "sleep and exit 0 (a 'sleep' for images that have none)", section: "utility", personalities: ALL,
+  },
+  // The probe's values are checked together in tools/probe.ts (probeRequestOf).
+  probe: {
+    short: null, kind: "value", env: null, metavar: "URL", default: null, parse: null,
+    help: "probe http(s)://... or tcp://HOST:PORT once: exit 0 on a 2xx answer (or an open connection), 1 otherwise",
+    section: "utility", personalities: ALL,
+  },
+  expect: {
+    short: null, kind: "repeatable", env: null, metavar: "CODES", default: null, parse: null,
+    help: "with --probe: the statuses that count as healthy, e.g. 200,204 (default: any 2xx)", section: "utility",
+    personalities: ALL,
+  },
+  timeout: {
+    short: null, kind: "value", env: null, metavar: "DUR", default: "2s", parse: null,
+    help: "with --probe: the most the whole probe may take", section: "utility", personalities: ALL,
+  },
+  header: {
+    short: null, kind: "repeatable", env: null, metavar: "'NAME: VALUE'", default: null, parse: null,
+    help: "with --probe: a request header; repeatable", section: "utility", personalities: ALL,
   },
   // Its directory and --as's path are checked together in cli.ts.
   "export-rootfs": {

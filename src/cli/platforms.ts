@@ -121,10 +121,16 @@ export type PlatformChoice =
   | { how: "detected"; platform: Platform; variable: string }
   | { how: "none-detected" };
 
-/** The platform from `--platform` / DRAINIT_PLATFORM (null: not given, nothing applies). */
-export function choosePlatform(value: string | null, env: Environment): PlatformChoice | null {
-  if (value === null) return null;
-  const name = value.trim().toLowerCase();
+/** `--platform` / DRAINIT_PLATFORM: `auto` or a platform's name, in any case. */
+export function parsePlatformName(text: string, from: string): PlatformName | "auto" {
+  const name = text.trim().toLowerCase();
+  if (name === "auto" || (PLATFORM_NAMES as readonly string[]).includes(name)) return name as PlatformName | "auto";
+  throw new UsageError(`${from}: '${text}' is not one of auto, ${PLATFORM_NAMES.join(", ")}`);
+}
+
+/** The platform a `--platform` value names or, for auto, the environment shows (null: not given). */
+export function choosePlatform(name: PlatformName | "auto" | null, env: Environment): PlatformChoice | null {
+  if (name === null) return null;
   if (name === "auto") {
     for (const candidate of DETECTION_ORDER) {
       const variable = PLATFORMS[candidate].detectedBy!;
@@ -134,10 +140,7 @@ export function choosePlatform(value: string | null, env: Environment): Platform
     }
     return { how: "none-detected" };
   }
-  if (!(PLATFORM_NAMES as readonly string[]).includes(name)) {
-    throw new UsageError(`--platform: '${value}' is not one of auto, ${PLATFORM_NAMES.join(", ")}`);
-  }
-  return { how: "named", platform: PLATFORMS[name as PlatformName] };
+  return { how: "named", platform: PLATFORMS[name] };
 }
 
 /** Which options the command line or the environment set explicitly (they win over the platform's). */

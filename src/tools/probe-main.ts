@@ -1,8 +1,11 @@
 // `drainit --probe ...`: parse, probe once, exit 0 or 1 (2 for bad arguments), one line on failure.
+// Loaded by entry.ts without the init's code: only the option table's parser and the probe.
 import { UsageError } from "../config.ts";
 import { EXIT_USAGE } from "../exit-codes.ts";
 import { writeStderr } from "../log.ts";
-import { parseProbeCommandLine, probeRequestOf, probeThenExit, type ProbeRequest } from "./probe.ts";
+import { parseOptions } from "../cli/parse.ts";
+import { probeOptionsOf } from "../cli/probe-options.ts";
+import { probeRequestOf, probeThenExit, type ProbeRequest } from "./probe.ts";
 
 function fail(error: unknown): never {
   const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
@@ -16,7 +19,7 @@ function fail(error: unknown): never {
 
 let request: ProbeRequest | null = null;
 try {
-  request = probeRequestOf(parseProbeCommandLine(process.argv.slice(2)));
+  request = probeRequestOf(probeOptionsOf(parseOptions(process.argv.slice(2), "drainit"))!);
 } catch (error) {
   fail(error);
 }

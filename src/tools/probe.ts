@@ -28,34 +28,6 @@ export interface ProbeOptions {
   headers: readonly string[];
 }
 
-/** The probe's options: each takes a value, as `--name value` or `--name=value`. */
-const PROBE_OPTIONS = { "--probe": "target", "--expect": "expect", "--timeout": "timeout", "--header": "headers" } as const;
-
-/**
- * `--probe TARGET [--expect CODES] [--timeout DUR] [--header 'Name: value']...` → the options.
- * By hand rather than with a general parser: loading one costs the probe, which runs every few
- * seconds in every container, more start-up time and memory than these lines do.
- */
-export function parseProbeCommandLine(args: readonly string[]): ProbeOptions {
-  const options = { target: null as string | null, expect: [] as string[], timeout: null as string | null, headers: [] as string[] };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const equals = arg.indexOf("=");
-    const name = equals > 0 ? arg.slice(0, equals) : arg;
-    const key = (PROBE_OPTIONS as Record<string, (typeof PROBE_OPTIONS)[keyof typeof PROBE_OPTIONS]>)[name];
-    if (!key) throw new UsageError(`--probe: '${arg}' is not an option of the probe (--expect, --timeout, --header)`);
-    let value: string;
-    if (equals > 0) value = arg.slice(equals + 1);
-    else if (i + 1 < args.length) value = args[++i]!;
-    else throw new UsageError(`${name} needs a value`);
-    if (key === "expect" || key === "headers") options[key].push(value);
-    else if (options[key] !== null) throw new UsageError(`${name} is given twice`);
-    else options[key] = value;
-  }
-  if (options.target === null) throw new UsageError("--probe needs a URL");
-  return { ...options, target: options.target };
-}
-
 export function parseProbeTarget(text: string): ProbeTarget {
   let url: URL;
   try {

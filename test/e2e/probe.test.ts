@@ -114,11 +114,20 @@ describe("drainit --probe", () => {
     expect(refused.stderr).toBe(`drainit: probe tcp://127.0.0.1:${port}: connection refused\n`);
   });
 
+  it("works with --probe after its options too (through the init's parser)", async () => {
+    expect(await probe(["--timeout", "1s", "--probe", `${base}/200`])).toMatchObject({ code: 0, stderr: "" });
+    const failed = await probe(["--expect", "204", "--probe", `${base}/200`]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toBe(`drainit: probe ${base}/200: status 200, expected 204\n`);
+  });
+
   it.each([
     [["--probe", "127.0.0.1:8080"], /^drainit: --probe: '127\.0\.0\.1:8080' is not a URL/],
     [["--probe", "http://h/", "--expect", "2xx"], /^drainit: --expect: '2xx' is not an HTTP status/],
     [["--probe", "http://h/", "--header", "nocolon"], /^drainit: --header: 'nocolon' is not 'Name: value'/],
     [["--probe", "http://h/", "--timeout", "soon"], /^drainit: --timeout: 'soon' is not a duration/],
+    [["--probe", "http://h/", "--drain", "5s"], /^drainit: --probe takes no --drain/],
+    [["--timeout", "1s", "--probe", "http://h/", "app"], /^drainit: --probe takes no command/],
   ])("exits 2 with one line on bad input %j", async (args, line) => {
     const result = await probe(args);
     expect(result.code).toBe(2);

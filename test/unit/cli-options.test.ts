@@ -211,7 +211,8 @@ describe("the environment", () => {
       expect(row.env).toBe(`DRAINIT_${row.long.toUpperCase().replace(/-/g, "_")}`);
     }
     expect(OPTION_ROWS.filter((row) => row.env === null).map((row) => row.long)).toEqual([
-      "sleep", "export-rootfs", "as", "version", "help", "license", "catatonit-license", "pause",
+      "sleep", "probe", "expect", "timeout", "header", "export-rootfs", "as", "version", "help", "license",
+      "catatonit-license", "pause",
     ]);
   });
 
@@ -292,7 +293,7 @@ describe("--help, written from the table", () => {
   it("names every variable drainit reads, and the options that read none", () => {
     for (const row of OPTION_ROWS) if (row.env) expect(help).toMatch(new RegExp(`\\b${row.env}\\b`));
     expect(help).toContain("DRAINIT_QUIET");
-    expect(help.replace(/\n/g, " ")).toContain("--sleep, --export-rootfs, --as, --version, --help read no variable");
+    expect(help.replace(/\n/g, " ")).toContain("--sleep, --probe, --expect, --timeout, --header, --export-rootfs, --as, --version, --help read no variable");
     expect(help).not.toMatch(/Every long option/);
   });
 

@@ -7,6 +7,7 @@ import {
   PLATFORM_NAMES,
   applyPlatform,
   choosePlatform,
+  parsePlatformName,
   worstCaseStopMs,
   type ExplicitOptions,
   type PlatformName,
@@ -43,7 +44,9 @@ describe("the platform table", () => {
 
 describe("choosing the platform", () => {
   it("takes a name as given, in any case", () => {
-    expect(choosePlatform("Fly", {})).toEqual({ how: "named", platform: PLATFORMS.fly });
+    expect(parsePlatformName("Fly", "--platform")).toBe("fly");
+    expect(parsePlatformName(" auto ", "--platform")).toBe("auto");
+    expect(choosePlatform("fly", {})).toEqual({ how: "named", platform: PLATFORMS.fly });
     expect(choosePlatform("kubernetes", {})).toEqual({ how: "named", platform: PLATFORMS.kubernetes });
   });
 
@@ -51,10 +54,10 @@ describe("choosing the platform", () => {
     expect(choosePlatform(null, { FLY_APP_NAME: "app" })).toBeNull();
   });
 
-  it("refuses an unknown name with a usage error listing the names", () => {
-    expect(() => choosePlatform("openshift", {})).toThrow(UsageError);
-    expect(() => choosePlatform("openshift", {})).toThrow(
-      "--platform: 'openshift' is not one of auto, kubernetes, ecs, fly, nomad, cloudrun, docker, heroku",
+  it("refuses an unknown name with a usage error naming where it came from and listing the names", () => {
+    expect(() => parsePlatformName("openshift", "--platform")).toThrow(UsageError);
+    expect(() => parsePlatformName("openshift", "DRAINIT_PLATFORM")).toThrow(
+      "DRAINIT_PLATFORM: 'openshift' is not one of auto, kubernetes, ecs, fly, nomad, cloudrun, docker, heroku",
     );
   });
 

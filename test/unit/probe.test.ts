@@ -9,11 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UsageError } from "../../src/config.ts";
+import { parseOptions } from "../../src/cli/parse.ts";
+import { probeOptionsOf } from "../../src/cli/probe-options.ts";
 import {
   DEFAULT_PROBE_TIMEOUT_MS,
   failureLine,
   parseHeader,
-  parseProbeCommandLine,
   parseProbeTarget,
   probe,
   probeRequestOf,
@@ -172,6 +173,8 @@ describe("probe over TCP", () => {
   });
 });
 
+const parseProbeCommandLine = (args: string[]) => probeOptionsOf(parseOptions(args, "drainit"));
+
 describe("probe arguments", () => {
   it("reads the command line, both spellings, repeatable --expect and --header", () => {
     expect(
@@ -181,15 +184,19 @@ describe("probe arguments", () => {
       ]),
     ).toEqual({ target: "http://h/", expect: ["200,204", "301"], timeout: "1s", headers: ["A: 1", "B: 2"] });
     expect(parseProbeCommandLine(["--probe=tcp://h:1"])).toEqual({ target: "tcp://h:1", expect: [], timeout: null, headers: [] });
+    expect(parseProbeCommandLine(["--timeout", "1s", "--timeout=3s", "--probe", "http://h/"])?.timeout).toBe("3s");
+    expect(parseProbeCommandLine(["--drain", "5s", "--", "app"])).toBeNull();
   });
 
   it.each([
     [["--probe"], "--probe needs a value"],
     [["--probe", "http://h/", "--timeout"], "--timeout needs a value"],
-    [["--probe", "http://h/", "--drain", "5s"], "--probe: '--drain' is not an option of the probe"],
-    [["--probe", "http://h/", "extra"], "--probe: 'extra' is not an option of the probe"],
+    [["--probe", "http://h/", "--drain", "5s"], "--probe takes no --drain (only --expect, --timeout, --header)"],
+    [["--probe", "http://h/", "extra"], "--probe takes no command"],
     [["--probe", "http://h/", "--probe", "http://i/"], "--probe is given twice"],
-    [["--probe", "http://h/", "--timeout", "1s", "--timeout=2s"], "--timeout is given twice"],
+    [["--probe", "http://h/", "--bogus"], "unknown option '--bogus'"],
+    [["--expect", "200", "--", "app"], "--expect needs --probe"],
+    [["--timeout", "1s", "app"], "--timeout needs --probe"],
   ])("refuses %j: %s", (args, message) => {
     expect(() => parseProbeCommandLine(args)).toThrow(UsageError);
     expect(() => parseProbeCommandLine(args)).toThrow(message);
