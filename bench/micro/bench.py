@@ -77,7 +77,7 @@ def row(id, label, exe, args, env=None):
 
 
 #: Every command whose start-up is timed, one entry per row, all in the same interleaved runs.
-#: `env` names a set of extra environment variables (see extra_env). An argument "{url}" is
+#: `env` names a set of extra environment variables (Setup.envs, filled by prepare()). An argument "{url}" is
 #: replaced by the address of a local HTTP server that answers 200 to every GET. The row to
 #: add with the health-probe mode, start-up time and peak memory included:
 #:   row("drainit-probe", "`drainit --probe URL` (healthy)", "drainit", ["--probe", "{url}"]),
@@ -94,7 +94,8 @@ START_ROWS = [
 BASELINE = "true"
 
 #: The inits run as PID 1 (signal hop, reaping, memory), each in its default mode: drainit and
-#: dumb-init signal the child's process group, tini the child. The first is compared with the others.
+#: dumb-init signal the child's process group, tini the child. The first is compared with the
+#: others. `load` is the START_ROWS entry whose untimed run loads it into the page cache.
 INITS = [
     {"id": "drainit", "exe": "drainit", "args": ["--"], "load": "drainit"},
     {"id": "tini", "exe": "tini", "args": ["--"], "load": "tini"},

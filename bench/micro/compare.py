@@ -2,7 +2,8 @@
 
 Each results file holds a "figures" object, {name: {"value": number or null, "unit": text}}.
 One line per figure, in the order of the old file (then figures only the new one has):
-name, unit, old value, new value, the difference and the ratio new/old.
+name, unit, old value, new value, the difference and the ratio new/old (a dash where
+either value is missing, or the old one is not above zero).
 """
 
 import json
@@ -42,7 +43,9 @@ def change(old, new):
         return MISSING, MISSING
     delta = new - old
     delta_text = f"{delta:+d}" if isinstance(delta, int) else f"{delta:+.2f}"
-    ratio_text = f"{new / old:.2f}×" if old != 0 else MISSING
+    # A ratio says something only between two amounts of the same sign (not for a growth that
+    # turned into a shrink, nor from zero).
+    ratio_text = f"{new / old:.2f}×" if old > 0 and new >= 0 else MISSING
     return delta_text, ratio_text
 
 

@@ -41,6 +41,7 @@ describe("bench --compare", () => {
       "memory.1x.late.threads.drainit",
       "reap.zombies_left.tini",
       "startup.split.self_restart",
+      "flood.pss_growth_after_warmup.drainit",
       "startup.overhead.drainit-probe",
     ]);
     expect(table["figure"]).toEqual(["unit", "old", "new", "delta", "ratio"]);
@@ -55,8 +56,9 @@ describe("bench --compare", () => {
     expect(table["memory.1x.late.threads.drainit"]).toEqual(["threads", "4", "2", "-2", "0.50×"]);
   });
 
-  it("has no ratio when the old value is zero", () => {
+  it("has no ratio when the old value is zero, or when a value below zero changed sign", () => {
     expect(table["reap.zombies_left.tini"]).toEqual(["zombies", "0", "3", "+3", "—"]);
+    expect(table["flood.pss_growth_after_warmup.drainit"]).toEqual(["MB", "-0.62", "0.50", "+1.12", "—"]);
   });
 
   it("shows a figure that only one run has, with a dash for the other", () => {
