@@ -67,7 +67,11 @@ FLOOD_CAP_S = 100
 
 #: name -> where it comes from; "empty" is built by build_empty_program(), "drainit" is
 #: dist/drainit or --drainit.
-EXECUTABLES = {"true": "/bin/true", "drainit": None, "empty": None, "tini": "tini", "dumb-init": "dumb-init"}
+EXECUTABLES = {
+    "true": "/bin/true", "drainit": None, "empty": None, "tini": "tini", "dumb-init": "dumb-init",
+    # The health probe's peers: what a HEALTHCHECK runs where the image has them.
+    "curl": "curl", "busybox": "busybox",
+}
 #: The executables copied into the scratch directory (the others are used where they are).
 PRIVATE = {"drainit", "empty", "tini", "dumb-init"}
 
@@ -78,9 +82,8 @@ def row(id, label, exe, args, env=None):
 
 #: Every command whose start-up is timed, one entry per row, all in the same interleaved runs.
 #: `env` names a set of extra environment variables (Setup.envs, filled by prepare()). An argument "{url}" is
-#: replaced by the address of a local HTTP server that answers 200 to every GET. The row to
-#: add with the health-probe mode, start-up time and peak memory included:
-#:   row("drainit-probe", "`drainit --probe URL` (healthy)", "drainit", ["--probe", "{url}"]),
+#: replaced by the address of a local HTTP server that answers 200 to every GET (the health-probe
+#: rows: drainit's probe against the clients a HEALTHCHECK would otherwise need in the image).
 START_ROWS = [
     row("true", "`/bin/true` alone (the baseline)", "true", []),
     row("runtime", "empty program, compiled as drainit is", "empty", []),
@@ -90,6 +93,9 @@ START_ROWS = [
     row("drainit-options", "`drainit -c -r 15:3 --drain 0 -- /bin/true`", "drainit", ["-c", "-r", "15:3", "--drain", "0", "--", "/bin/true"]),
     row("tini", "`tini -s -- /bin/true`", "tini", ["-s", "--", "/bin/true"]),
     row("dumb-init", "`dumb-init -- /bin/true`", "dumb-init", ["--", "/bin/true"]),
+    row("drainit-probe", "`drainit --probe URL` (healthy)", "drainit", ["--probe", "{url}"]),
+    row("curl", "`curl -fsS -o /dev/null URL`", "curl", ["-fsS", "-o", "/dev/null", "{url}"]),
+    row("busybox-wget", "`busybox wget -q -O /dev/null URL`", "busybox", ["wget", "-q", "-O", "/dev/null", "{url}"]),
 ]
 BASELINE = "true"
 
@@ -140,12 +146,13 @@ def runtime_settings():
 
 def build_empty_program(scratch):
     """An empty program built by scripts/build.mjs itself, so with the very flags drainit is built
-    with: a copy of the build scripts next to a src/main.ts of one line, and node_modules linked."""
+    with: a copy of the build scripts next to a src/entry.ts (the build's entry) of one line, and
+    node_modules linked."""
     tree = os.path.join(scratch, "empty-program")
     os.makedirs(os.path.join(tree, "src"))
     shutil.copytree(os.path.join(ROOT, "scripts"), os.path.join(tree, "scripts"))
     os.symlink(os.path.join(ROOT, "node_modules"), os.path.join(tree, "node_modules"))
-    with open(os.path.join(tree, "src", "main.ts"), "w") as f:
+    with open(os.path.join(tree, "src", "entry.ts"), "w") as f:
         f.write("process.exit(0);\n")
     out = os.path.join(scratch, "empty")
     done = subprocess.run(["node", os.path.join(tree, "scripts", "build.mjs"), out], capture_output=True, text=True)
