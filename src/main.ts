@@ -51,12 +51,16 @@ function onUnexpectedError(error: unknown): void {
 process.on("uncaughtException", onUnexpectedError);
 process.on("unhandledRejection", onUnexpectedError);
 
-function sleepThenExit(ms: number): void {
-  // A sleep that ends on the signals that end /bin/sleep, with the same exit code.
+/** The utilities end on the signals that end /bin/sleep, with the same exit code, as any program would. */
+function exitOnFatalSignals(): void {
   const fatal = new Set(["HUP", "INT", "QUIT", "USR1", "USR2", "ALRM", "TERM"].map((n) => SIGNALS[n]!));
   routeSignals((signal) => {
     if (fatal.has(signal)) process.exit(128 + signal);
   }, onUnexpectedError);
+}
+
+function sleepThenExit(ms: number): void {
+  exitOnFatalSignals();
   setTimeout(() => process.exit(0), ms);
 }
 
@@ -134,6 +138,8 @@ async function probeOrExit(options: ProbeOptions): Promise<void> {
     writeStderr(`drainit: ${describeError(error)} (see drainit --help)\n`);
     process.exit(EXIT_USAGE);
   }
+  // The listeners registered for an init must not keep a probe from ending on TERM.
+  exitOnFatalSignals();
   await probeThenExit(request, writeStderr);
 }
 

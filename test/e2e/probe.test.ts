@@ -135,6 +135,28 @@ describe("drainit --probe", () => {
     expect(result.stderr).toMatch(line);
   });
 
+  it.each([
+    ["--probe first (its own entry)", (url: string) => ["--probe", url, "--timeout", "20s"]],
+    ["--probe after its options (through the init's parser)", (url: string) => ["--timeout", "20s", "--probe", url]],
+  ])("is not an init: SIGTERM ends it at once, %s", async (_how, argsFor) => {
+    const before = held.length;
+    const child = spawn(DRAINIT, argsFor(`${base}/hang`), { env: { PATH: process.env.PATH }, stdio: "ignore" });
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on("exit", (code, signal) => resolve({ code, signal })),
+    );
+    try {
+      await waitFor(() => (held.length > before ? true : null), 5_000, "the probe's request");
+      const sentAt = Date.now();
+      child.kill("SIGTERM");
+      const { code, signal } = await ended;
+      expect(Date.now() - sentAt).toBeLessThan(2_000);
+      // Killed by the signal, or exited 128+15 as /bin/sleep-like utilities do: either way, ended by it.
+      expect(signal === "SIGTERM" || code === 143).toBe(true);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
   it("is not an init: it does not start itself again with the runtime settings", async () => {
     // Held on a request that never gets an answer, the probe shows the environment it runs with:
     // a restart would have added the runtime settings and their marker to it.
