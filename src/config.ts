@@ -52,6 +52,9 @@ export interface Config {
 
 export const DEFAULT_HOOK_TIMEOUT_MS = 30_000;
 
+/** The longest duration any option accepts: 365 days, each honoured exactly (see sys/clock.ts). */
+export const MAX_DURATION_MS = 365 * 24 * 3600 * 1000;
+
 export class UsageError extends Error {}
 
 /** `500ms`, `5s`, `2m`, `1.5h` or a bare number of seconds → milliseconds. */

@@ -15,7 +15,7 @@ import { exportRootfs, RootfsError } from "./tools/rootfs.ts";
 import { withoutAddedSettings } from "./runtime/runtime-settings.ts";
 import { SIGNALS } from "./signals.ts";
 import { Supervisor, type Effects } from "./supervisor/supervisor.ts";
-import { monotonicClock } from "./sys/clock.ts";
+import { monotonicClock, setLongTimeout } from "./sys/clock.ts";
 import type { Kernel } from "./sys/kernel.ts";
 import { LibcKernel } from "./sys/libc.ts";
 import { rawEnvironment, rawTrailingArgs } from "./sys/proc.ts";
@@ -53,7 +53,7 @@ function sleepThenExit(ms: number): void {
   routeSignals((signal) => {
     if (fatal.has(signal)) process.exit(128 + signal);
   }, onUnexpectedError);
-  setTimeout(() => process.exit(0), ms);
+  setLongTimeout(ms, () => process.exit(0));
 }
 
 
