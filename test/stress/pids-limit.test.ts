@@ -86,7 +86,7 @@ async function terminateUnderPidsLimit(
   const shell = spawn("bash", ["-c", script], {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
     stdio: ["ignore", "pipe", "pipe"],
-  }, 45_000);
+  });
   let stdout = "";
   let stderr = "";
   shell.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
