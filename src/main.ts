@@ -13,6 +13,7 @@ import { watchTraffic } from "./drain/traffic.ts";
 import { createLogger, takeOwnSigpipe, writeStderr, type Logger } from "./log.ts";
 import { exportRootfs, RootfsError } from "./tools/rootfs.ts";
 import { withoutAddedSettings } from "./runtime/runtime-settings.ts";
+import { inheritedDescriptors } from "./runtime/keep-inherited-descriptors.ts";
 import { SIGNALS } from "./signals.ts";
 import { Supervisor, type Effects } from "./supervisor/supervisor.ts";
 import { monotonicClock, setLongTimeout } from "./sys/clock.ts";
@@ -117,6 +118,7 @@ function run(config: Config, warnings: string[]): void {
       argv: rawTrailingArgs(config.command.length) ?? config.command,
       env: environment ? withoutAddedSettings(environment) : undefined,
       cwd,
+      fds: inheritedDescriptors(),
     },
     kernel,
     clock: monotonicClock,

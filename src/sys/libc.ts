@@ -17,6 +17,7 @@ const libc = dlopen("libc.so.6", {
   posix_spawn_file_actions_destroy: { args: [pointer], returns: i32 },
   posix_spawn_file_actions_addchdir_np: { args: [pointer, pointer], returns: i32 },
   posix_spawn_file_actions_addopen: { args: [pointer, i32, pointer, i32, FFIType.u32], returns: i32 },
+  posix_spawn_file_actions_adddup2: { args: [pointer, i32, i32], returns: i32 },
   isatty: { args: [i32], returns: i32 },
   tcgetsid: { args: [i32], returns: i32 },
   tcgetpgrp: { args: [i32], returns: i32 },
@@ -55,8 +56,10 @@ const ESRCH = 3;
 // <fcntl.h>, <asm-generic/ioctls.h>
 const O_RDWR = 2;
 const O_NONBLOCK = 0o4000;
+const F_SETFD = 2;
 const F_GETFL = 3;
 const F_SETFL = 4;
+const FD_CLOEXEC = 1;
 const TIOCNOTTY = 0x5422n;
 const AF_NETLINK = 16;
 const SOCK_DGRAM = 2;
@@ -169,6 +172,11 @@ export function setProcessName(name: string): void {
   libc.prctl(PR_SET_NAME, BigInt(ptr(bytes)), 0n, 0n, 0n);
 }
 
+/** Marks a descriptor close-on-exec, or clears the mark so that an exec keeps it open. */
+export function setCloseOnExec(fd: number, closeOnExec: boolean): void {
+  libc.fcntl(fd, F_SETFD, closeOnExec ? FD_CLOEXEC : 0);
+}
+
 export class LibcKernel implements Kernel {
   private readonly statusSlot = new Int32Array(1);
 
@@ -181,7 +189,8 @@ export class LibcKernel implements Kernel {
     const envp = cStringArray(env, keep);
     const file = cString(request.argv[0] ?? "");
     const pidOut = new Int32Array(1);
-    const needsActions = request.cwd !== undefined || request.terminal !== undefined;
+    const handedDown = request.fds ?? [];
+    const needsActions = request.cwd !== undefined || request.terminal !== undefined || handedDown.length > 0;
     const actions = needsActions ? new Uint8Array(FILE_ACTIONS_BYTES) : null;
 
     let flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
@@ -201,6 +210,9 @@ export class LibcKernel implements Kernel {
         keep.push(tty);
         libc.posix_spawn_file_actions_addopen(actions, 0, tty, O_RDWR, 0);
       }
+      // dup2 of a descriptor onto itself clears close-on-exec in the new process only (glibc
+      // 2.29 and later, as POSIX now says): drainit keeps them close-on-exec for everything else.
+      for (const fd of handedDown) libc.posix_spawn_file_actions_adddup2(actions, fd, fd);
     }
     try {
       libc.posix_spawnattr_setflags(attr, flags);
