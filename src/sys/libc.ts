@@ -1,6 +1,7 @@
 // The Kernel, implemented with libc through bun:ffi. The only file that knows about pointers.
 import { dlopen, FFIType, ptr, read, CString, type Pointer } from "bun:ffi";
-import { fstatSync, readlinkSync, statSync } from "node:fs";
+import { accessSync, constants as fsConstants, fstatSync, readlinkSync, statSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import type { Kernel, Reaped, SpawnRequest, SpawnResult, TerminalInfo } from "./kernel.ts";
 
 const { i32, u64, ptr: pointer } = FFIType;
@@ -53,6 +54,7 @@ const ECHILD = 10;
 const EINTR = 4;
 const ENOENT = 2;
 const ESRCH = 3;
+const ENOEXEC = 8;
 // <fcntl.h>, <asm-generic/ioctls.h>
 const O_RDWR = 2;
 const O_NONBLOCK = 0o4000;
@@ -87,6 +89,7 @@ const ALL_SIGNALS = new Uint8Array(SIGSET_BYTES).fill(0xff, 0, 8);
 const NO_SIGNALS = new Uint8Array(SIGSET_BYTES);
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 function cString(value: string | Uint8Array): Uint8Array {
   const bytes = typeof value === "string" ? encoder.encode(value) : value;
@@ -177,6 +180,35 @@ export function setCloseOnExec(fd: number, closeOnExec: boolean): void {
   libc.fcntl(fd, F_SETFD, closeOnExec ? FD_CLOEXEC : 0);
 }
 
+/** The shell execvp runs a file with when the kernel does not know its format. */
+const SHELL = "/bin/sh";
+/** What posix_spawnp searches when PATH is unset (glibc's confstr(_CS_PATH)). */
+const DEFAULT_PATH = "/bin:/usr/bin";
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, fsConstants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The file posix_spawnp ran for `name`: `name` itself when it holds a slash, else the first
+ * executable file of that name along PATH (drainit's own PATH, as posix_spawnp uses). Relative
+ * paths are looked at from `cwd`, where the new process runs, and returned as they are.
+ */
+function resolveCommand(name: string, cwd: string): string | null {
+  const at = (path: string) => (isAbsolute(path) ? path : join(cwd, path));
+  if (name.includes("/")) return isExecutableFile(at(name)) ? name : null;
+  for (const dir of (process.env.PATH ?? DEFAULT_PATH).split(":")) {
+    const path = dir === "" ? name : `${dir}/${name}`;
+    if (isExecutableFile(at(path))) return path;
+  }
+  return null;
+}
+
 export class LibcKernel implements Kernel {
   private readonly statusSlot = new Int32Array(1);
 
@@ -219,7 +251,19 @@ export class LibcKernel implements Kernel {
       libc.posix_spawnattr_setsigdefault(attr, ALL_SIGNALS);
       libc.posix_spawnattr_setsigmask(attr, NO_SIGNALS);
       libc.posix_spawnattr_setpgroup(attr, 0);
-      const rc = libc.posix_spawnp(pidOut, file, actions, attr, argv, envp);
+      let rc = libc.posix_spawnp(pidOut, file, actions, attr, argv, envp);
+      if (rc === ENOEXEC) {
+        // A file the kernel cannot run (a script without #!) runs with /bin/sh, as execvp does
+        // (and dumb-init and tini with it); glibc's posix_spawnp no longer does so itself.
+        const script = resolveCommand(decoder.decode(file.subarray(0, -1)), request.cwd ?? process.cwd());
+        if (!isExecutableFile(SHELL)) {
+          return { errno: rc, reason: `${describeErrno(rc)} (not a program, and there is no ${SHELL} to run it as a script)`, notFound: false };
+        }
+        if (script !== null) {
+          const shellArgv = cStringArray([SHELL, script, ...request.argv.slice(1)], keep);
+          rc = libc.posix_spawnp(pidOut, cString(SHELL), actions, attr, shellArgv, envp);
+        }
+      }
       if (rc !== 0) return { errno: rc, reason: describeErrno(rc), notFound: rc === ENOENT };
       return { pid: pidOut[0]! };
     } finally {
