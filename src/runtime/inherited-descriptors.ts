@@ -11,16 +11,24 @@ const EVENTFD = "anon_inode:[eventfd]";
  * up but the runtime's epoll instance and the eventfd it watches (pure, given `watches`).
  */
 export function inheritedAmong(open: OpenDescriptor[], watches: (epollFd: number) => number[]): number[] {
-  const eventfds = new Set(open.filter((d) => d.target === EVENTFD).map((d) => d.fd));
-  const runtimeOwn = new Set<number>();
-  for (const { fd } of open.filter((d) => d.target === EPOLL)) {
-    const watchedEventfds = watches(fd).filter((watched) => eventfds.has(watched));
-    if (watchedEventfds.length === 0) continue;
-    runtimeOwn.add(fd);
-    for (const watched of watchedEventfds) runtimeOwn.add(watched);
-  }
+  const runtimeOwn = runtimeDescriptors(open, watches);
   return open
     .map((d) => d.fd)
     .filter((fd) => fd >= 3 && !runtimeOwn.has(fd))
     .sort((a, b) => a - b);
+}
+
+function runtimeDescriptors(open: OpenDescriptor[], watches: (epollFd: number) => number[]): Set<number> {
+  const epolls = open.filter((d) => d.target === EPOLL).map((d) => d.fd);
+  const eventfds = open.filter((d) => d.target === EVENTFD).map((d) => d.fd);
+  // The usual case, with no need to ask which watches which: the runtime always has both.
+  if (epolls.length === 1 && eventfds.length === 1) return new Set([...epolls, ...eventfds]);
+  const own = new Set<number>();
+  for (const fd of epolls) {
+    const watched = watches(fd).filter((target) => eventfds.includes(target));
+    if (watched.length === 0) continue;
+    own.add(fd);
+    for (const target of watched) own.add(target);
+  }
+  return own;
 }

@@ -30,6 +30,14 @@ describe("inherited descriptors", () => {
     expect(inheritedAmong(listing, (fd) => (fd === 5 ? [6] : fd === 4 ? [40] : []))).toEqual([3, 4]);
   });
 
+  it("need no look at what an epoll instance watches when there is one of each", () => {
+    const listing = open({ 3: "anon_inode:[eventpoll]", 4: "socket:[9]", 5: "anon_inode:[eventfd]" });
+    const watches = () => {
+      throw new Error("not needed");
+    };
+    expect(inheritedAmong(listing, watches)).toEqual([4]);
+  });
+
   it("are none when only 0-2 and the runtime's pair are open", () => {
     const listing = open({ 0: "/dev/null", 1: "/dev/null", 2: "/dev/null", 3: "anon_inode:[eventpoll]", 4: "anon_inode:[eventfd]" });
     expect(inheritedAmong(listing, () => [4])).toEqual([]);
