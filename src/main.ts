@@ -16,10 +16,11 @@ import { exportRootfs, RootfsError } from "./tools/rootfs.ts";
 import { probeRequestOf, probeThenExit, type ProbeOptions, type ProbeRequest } from "./tools/probe.ts";
 import type { PlatformNote } from "./cli/platforms.ts";
 import { withoutAddedSettings } from "./runtime/runtime-settings.ts";
+import { inheritedDescriptors } from "./runtime/keep-inherited-descriptors.ts";
 import { SIGCHLD, SIGNALS } from "./signals.ts";
 import { Supervisor, type Effects } from "./supervisor/supervisor.ts";
 import { OomKillWatch, oomKillMessage } from "./sys/cgroup.ts";
-import { monotonicClock } from "./sys/clock.ts";
+import { monotonicClock, setLongTimeout } from "./sys/clock.ts";
 import type { Kernel } from "./sys/kernel.ts";
 import { LibcKernel } from "./sys/libc.ts";
 import { rawEnvironment, rawTrailingArgs } from "./sys/proc.ts";
@@ -61,7 +62,7 @@ function exitOnFatalSignals(): void {
 
 function sleepThenExit(ms: number): void {
   exitOnFatalSignals();
-  setTimeout(() => process.exit(0), ms);
+  setLongTimeout(ms, () => process.exit(0));
 }
 
 /**
@@ -167,6 +168,7 @@ function run(config: Config, warnings: string[], platformNotes: PlatformNote[]):
       argv: rawTrailingArgs(config.command.length) ?? config.command,
       env: environment ? withoutAddedSettings(environment) : undefined,
       cwd,
+      fds: inheritedDescriptors(),
     },
     kernel,
     clock: monotonicClock,
