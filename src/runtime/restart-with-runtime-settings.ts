@@ -5,7 +5,6 @@ import { ADDED_SETTINGS_VARIABLE, RUNTIME_SETTINGS, missingSettings } from "./ru
 import { keepInheritedAcrossExec } from "./keep-inherited-descriptors.ts";
 import { execSelf, setProcessName } from "../sys/libc.ts";
 import { rawCommandLine, rawEnvironment } from "../sys/proc.ts";
-import { isProbeCommandLine } from "../tools/probe-command-line.ts";
 
 const encoder = new TextEncoder();
 
@@ -16,8 +15,6 @@ function restartWithSettings(): void {
     setProcessName(process.argv0.split("/").pop() || "drainit");
     return;
   }
-  // A health probe lives a few milliseconds and starts no thread late: a restart would only double its start-up.
-  if (isProbeCommandLine(process.argv.slice(2))) return;
   const missing = missingSettings(process.env);
   if (missing.length === 0) return;
   const env = rawEnvironment();
