@@ -1,4 +1,5 @@
-// Compiles src/main.ts into one self-contained executable, dist/drainit.
+// Compiles src/main.ts into one self-contained executable, dist/drainit, with the signal handler
+// (src/sys/signal-handler.c, built here into a small shared object for the target) embedded.
 // No runtime autoloading: an init must never read the app's .env, bunfig.toml,
 // tsconfig.json or package.json from the directory it starts in.
 import { execFileSync } from "node:child_process";
@@ -19,6 +20,8 @@ mkdirSync(dirname(outfile), { recursive: true });
 const partialDir = join(dirname(outfile), `.partial-${process.pid}`);
 mkdirSync(partialDir, { recursive: true });
 const partial = join(partialDir, "drainit");
+const handlerObject = join(partialDir, "signal-handler.so");
+buildSignalHandler(target, handlerObject);
 // The executable is built on a runtime that ignores BUN_OPTIONS, BUN_BE_BUN and BUN_INSPECT.
 const runtime = `${outfile}.${process.pid}.runtime`;
 writeNeutralisedRuntime(targetRuntime, runtime);
@@ -42,6 +45,8 @@ try {
       // options (see src/cli.ts): merely being in the startup code would cost 5 ms.
       "--splitting",
       join(root, "src", "main.ts"),
+      // Embedded as a file (Bun.embeddedFiles), named after its content: same source, same name.
+      handlerObject,
       "--outfile",
       partial,
     ],
@@ -54,3 +59,23 @@ try {
 renameSync(partial, outfile);
 rmSync(partialDir, { recursive: true, force: true });
 console.log(`built ${outfile}`);
+
+/** The C compiler (Debian's gcc, gcc-aarch64-linux-gnu) for a Bun compile target. */
+function compilerFor(target) {
+  if (target.includes("arm64")) return "aarch64-linux-gnu-gcc";
+  if (target.includes("x64")) return "x86_64-linux-gnu-gcc";
+  return process.arch === "arm64" ? "aarch64-linux-gnu-gcc" : "x86_64-linux-gnu-gcc";
+}
+
+/**
+ * Compiles the signal handler into a shared object: stripped, no debug information, so that the
+ * same source gives the same bytes wherever it is built.
+ */
+function buildSignalHandler(target, out) {
+  const source = join(root, "src", "sys", "signal-handler.c");
+  execFileSync(
+    compilerFor(target),
+    ["-shared", "-fPIC", "-O2", "-s", "-g0", "-Wall", "-Wextra", "-Werror", `-ffile-prefix-map=${root}=.`, "-o", out, source],
+    { stdio: ["ignore", "inherit", "inherit"] },
+  );
+}

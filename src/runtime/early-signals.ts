@@ -1,34 +1,115 @@
-// Listeners for every signal drainit forwards, registered before anything else is loaded:
-// without a listener SIGUSR1 kills the runtime, and a stop signal sent during start-up
-// must wait in line rather than be lost.
-import { FORWARDED_SIGNALS, SIGCHLD, signalName } from "../signals.ts";
+// Every signal drainit gets comes in here, from before anything else is loaded. drainit's own
+// handler (src/sys/signal-handler.c) catches them all and writes one record each to a pipe that
+// the event loop reads; the runtime's listeners, which cannot see PWR, STKFLT, real-time or
+// kill-sent fault signals, are the fallback when the handler cannot be installed. A signal that
+// arrives before the supervisor is ready waits in line rather than be lost. Signals stay blocked
+// from before the self-restart's exec until one of the two is in place (see
+// restart-with-runtime-settings.ts), so that none sent in between is lost either.
+import { readFileSync } from "node:fs";
+import { writeStderr } from "../log.ts";
+import { SIGCHLD, SIGNALS } from "../signals.ts";
+import { installSignalHandler, unblockAllSignals, type SignalPipe } from "../sys/libc.ts";
+import { SignalRecordDecoder } from "../sys/signal-records.ts";
 
-type SignalRoute = (signal: number) => void;
+/** `senderPid` comes with the handler only (0 when the kernel or another namespace sent it). */
+export type SignalRoute = (signal: number, senderPid?: number) => void;
 
-/** Signals of the same kind coalesce in the kernel too; the cap only bounds a storm before start. */
-const MAX_QUEUED = 256;
-const queued: number[] = [];
+/** Bounds a storm before start-up; standard signals coalesce in the kernel before they get here. */
+const MAX_QUEUED = 1024;
+const queued: Array<[number, number | undefined]> = [];
 let route: SignalRoute | null = null;
-let onListenerError: (error: unknown) => void = () => {};
+let onRouteError: (error: unknown) => void = () => {};
 
-for (const signal of [...FORWARDED_SIGNALS, SIGCHLD]) {
-  process.on(`SIG${signalName(signal)}` as NodeJS.Signals, () => {
-    try {
-      if (route) route(signal);
-      else if (queued.length < MAX_QUEUED) queued.push(signal);
-    } catch (error) {
-      onListenerError(error);
-    }
-  });
+function receive(signal: number, senderPid?: number): void {
+  try {
+    if (route) route(signal, senderPid);
+    else if (queued.length < MAX_QUEUED) queued.push([signal, senderPid]);
+  } catch (error) {
+    onRouteError(error);
+  }
 }
+
+/** The handler's shared object for this machine, embedded by scripts/build.mjs. */
+function handlerObject(): Uint8Array {
+  const embedded = Bun.embeddedFiles.find((file) => (file as Blob & { name: string }).name.startsWith("signal-handler"));
+  if (!embedded) throw new Error("this build carries no signal handler");
+  // Embedded files live in the executable's own file system, readable like any file.
+  return readFileSync(`/$bunfs/root/${(embedded as Blob & { name: string }).name}`);
+}
+
+/** Feeds the records of one read to the route. A burst of SIGCHLD needs one reap. */
+function deliverChunk(decoder: SignalRecordDecoder, chunk: Uint8Array, overflowed: number): void {
+  let reaped = false;
+  const seen = new Set<number>();
+  for (const { signal, senderPid } of decoder.decode(chunk)) {
+    seen.add(signal);
+    if (signal === SIGCHLD) {
+      if (reaped) continue;
+      reaped = true;
+    }
+    receive(signal, senderPid);
+  }
+  // Records the full pipe dropped: one of each standard signal, as the kernel would have kept.
+  for (let signal = 1; overflowed !== 0 && signal < 32; signal++) {
+    if (overflowed & (1 << (signal - 1)) && !seen.has(signal)) receive(signal, 0);
+  }
+}
+
+function readRecords(pipe: SignalPipe): void {
+  const decoder = new SignalRecordDecoder();
+  const reader = Bun.file(pipe.readFd).stream().getReader();
+  const pump = async (): Promise<void> => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("the signal pipe closed");
+      deliverChunk(decoder, value, pipe.takeOverflowed());
+    }
+  };
+  pump().catch((error: unknown) => onRouteError(error));
+}
+
+/**
+ * The signals the runtime lets listeners have (not PWR, STKFLT, real-time signals, nor the
+ * faults its crash handler owns). SIGUSR1 must be among them: without a listener it kills
+ * the runtime.
+ */
+const LISTENABLE = [
+  "HUP", "INT", "QUIT", "USR1", "USR2", "PIPE", "ALRM", "TERM", "CONT", "TSTP", "TTIN",
+  "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "SYS", "TRAP", "CHLD",
+];
+
+/** The fallback when the handler cannot be installed: the runtime's listeners. */
+function listen(): void {
+  for (const name of LISTENABLE) {
+    const signal = SIGNALS[name]!;
+    process.on(`SIG${name}` as NodeJS.Signals, () => receive(signal));
+  }
+}
+
+function installOrListen(): void {
+  try {
+    readRecords(installSignalHandler(handlerObject()));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    writeStderr(
+      `drainit: cannot install its signal handler (${reason}): only the signals the runtime lets it listen to are forwarded\n`,
+    );
+    listen();
+  } finally {
+    // Whatever was sent since the self-restart's exec is delivered now, to one or the other.
+    unblockAllSignals();
+  }
+}
+
+installOrListen();
 
 /** From now on every signal goes to `next`; those that came before are delivered first, in order. */
 export function routeSignals(next: SignalRoute, onError: (error: unknown) => void): void {
-  onListenerError = onError;
+  onRouteError = onError;
   route = next;
-  for (const signal of queued.splice(0)) {
+  for (const [signal, senderPid] of queued.splice(0)) {
     try {
-      next(signal);
+      next(signal, senderPid);
     } catch (error) {
       onError(error);
     }
