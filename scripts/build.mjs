@@ -3,7 +3,8 @@
 // No runtime autoloading: an init must never read the app's .env, bunfig.toml,
 // tsconfig.json or package.json from the directory it starts in.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, realpathSync, renameSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeNeutralisedRuntime } from "./neutralise-runtime-env.mjs";
@@ -20,8 +21,7 @@ mkdirSync(dirname(outfile), { recursive: true });
 const partialDir = join(dirname(outfile), `.partial-${process.pid}`);
 mkdirSync(partialDir, { recursive: true });
 const partial = join(partialDir, "drainit");
-const handlerObject = join(partialDir, "signal-handler.so");
-buildSignalHandler(target, handlerObject);
+const handlerObject = buildSignalHandler(target, join(partialDir, "signal-handler.so"));
 // The executable is built on a runtime that ignores BUN_OPTIONS, BUN_BE_BUN and BUN_INSPECT.
 const runtime = `${outfile}.${process.pid}.runtime`;
 writeNeutralisedRuntime(targetRuntime, runtime);
@@ -69,13 +69,24 @@ function compilerFor(target) {
 
 /**
  * Compiles the signal handler into a shared object: stripped, no debug information, so that the
- * same source gives the same bytes wherever it is built.
+ * same source gives the same bytes wherever it is built. The runtime records an embedded file's
+ * path in the executable, so the object is then kept under a path named after its content
+ * (under node_modules/.cache): the same for every build of the same source, and never written
+ * over by a build running alongside for another target.
  */
-function buildSignalHandler(target, out) {
+function buildSignalHandler(target, scratch) {
   const source = join(root, "src", "sys", "signal-handler.c");
   execFileSync(
     compilerFor(target),
-    ["-shared", "-fPIC", "-O2", "-s", "-g0", "-Wall", "-Wextra", "-Werror", `-ffile-prefix-map=${root}=.`, "-o", out, source],
+    ["-shared", "-fPIC", "-O2", "-s", "-g0", "-Wall", "-Wextra", "-Werror", `-ffile-prefix-map=${root}=.`, "-o", scratch, source],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
+  const digest = createHash("sha256").update(readFileSync(scratch)).digest("hex").slice(0, 16);
+  const dir = join(root, "node_modules", ".cache", "drainit-signal-handler", digest);
+  const object = join(dir, "signal-handler.so");
+  if (!existsSync(object)) {
+    mkdirSync(dir, { recursive: true });
+    renameSync(scratch, object);
+  }
+  return object;
 }
