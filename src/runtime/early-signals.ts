@@ -2,7 +2,8 @@
 // handler (src/sys/signal-handler.c) catches them all and writes one record each to a pipe that
 // the event loop reads; the runtime's listeners, which cannot see PWR, STKFLT, real-time or
 // kill-sent fault signals, are the fallback when the handler cannot be installed. A signal that
-// arrives before the supervisor is ready waits in line rather than be lost. Signals stay blocked
+// arrives before the supervisor is ready waits in line (in the pipe, or in a queue for the
+// listeners) rather than be lost. Signals stay blocked
 // from before the self-restart's exec until one of the two is in place (see
 // restart-with-runtime-settings.ts), so that none sent in between is lost either.
 import { readFileSync } from "node:fs";
@@ -86,9 +87,12 @@ function listen(): void {
   }
 }
 
+/** The handler's pipe, read from routeSignals on; null with the runtime's listeners. */
+let signalPipe: SignalPipe | null = null;
+
 function installOrListen(): void {
   try {
-    readRecords(installSignalHandler(handlerObject()));
+    signalPipe = installSignalHandler(handlerObject());
   } catch (error) {
     const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
     writeStderr(
@@ -103,7 +107,11 @@ function installOrListen(): void {
 
 installOrListen();
 
-/** From now on every signal goes to `next`; those that came before are delivered first, in order. */
+/**
+ * From now on every signal goes to `next`; those that came before are delivered first, in order.
+ * The handler's pipe is read from here on: until then it keeps the records itself, so that
+ * setting up the reading costs the child's start nothing.
+ */
 export function routeSignals(next: SignalRoute, onError: (error: unknown) => void): void {
   onRouteError = onError;
   route = next;
@@ -113,5 +121,9 @@ export function routeSignals(next: SignalRoute, onError: (error: unknown) => voi
     } catch (error) {
       onError(error);
     }
+  }
+  if (signalPipe) {
+    readRecords(signalPipe);
+    signalPipe = null;
   }
 }
