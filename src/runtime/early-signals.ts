@@ -1,16 +1,16 @@
 // Every signal drainit gets comes in here, from before anything else is loaded. drainit's own
-// handler (src/sys/signal-handler.c) catches them all and writes one record each to a pipe that
-// the event loop reads; the runtime's listeners, which cannot see PWR, STKFLT, real-time or
-// kill-sent fault signals, are the fallback when the handler cannot be installed. A signal that
-// arrives before the supervisor is ready waits in line (in the pipe, or in a queue for the
-// listeners) rather than be lost. Signals stay blocked
-// from before the self-restart's exec until one of the two is in place (see
+// handler (src/sys/signal-handler.c) catches them all and writes one record each to a pipe,
+// read when the runtime's SIGCHLD listener wakes the event loop. The runtime's listeners alone,
+// which cannot see PWR, STKFLT, real-time or kill-sent fault signals, are the fallback when
+// the handler cannot be installed. A signal that arrives before the supervisor is ready waits
+// (in the pipe, or in a queue for the listeners) rather than be lost. Signals stay blocked from
+// before the self-restart's exec until one of the two is in place (see
 // restart-with-runtime-settings.ts), so that none sent in between is lost either.
 import { readFileSync } from "node:fs";
 import { writeStderr } from "../log.ts";
 import { SIGCHLD, SIGNALS } from "../signals.ts";
-import { installSignalHandler, unblockAllSignals, type SignalPipe } from "../sys/libc.ts";
-import { SignalRecordDecoder } from "../sys/signal-records.ts";
+import { installSignalHandler, readAvailable, unblockAllSignals, type SignalPipe } from "../sys/libc.ts";
+import { RECORD_BYTES, SignalRecordDecoder } from "../sys/signal-records.ts";
 
 /** `senderPid` comes with the handler only (0 when the kernel or another namespace sent it). */
 export type SignalRoute = (signal: number, senderPid?: number) => void;
@@ -38,35 +38,41 @@ function handlerObject(): Uint8Array {
   return readFileSync(`/$bunfs/root/${(embedded as Blob & { name: string }).name}`);
 }
 
-/** Feeds the records of one read to the route. A burst of SIGCHLD needs one reap. */
-function deliverChunk(decoder: SignalRecordDecoder, chunk: Uint8Array, overflowed: number): void {
-  let reaped = false;
+/** Room for every record a single read may return; more simply waits for the next read. */
+const readBuffer = new Uint8Array(RECORD_BYTES * 1024);
+const decoder = new SignalRecordDecoder();
+
+/** Reads per turn of the event loop: a flood must not keep timers and the reaper waiting. */
+const MAX_READS_PER_TURN = 16;
+let drainScheduled = false;
+
+/** Feeds the records the pipe holds to the route, then what a full pipe dropped. */
+function drainPipe(pipe: SignalPipe): void {
   const seen = new Set<number>();
-  for (const { signal, senderPid } of decoder.decode(chunk)) {
-    seen.add(signal);
-    if (signal === SIGCHLD) {
-      if (reaped) continue;
-      reaped = true;
+  for (let reads = 0; ; reads++) {
+    if (reads === MAX_READS_PER_TURN) {
+      // More is waiting, and its wake-up may have come already: read on in the next turn.
+      if (!drainScheduled) {
+        drainScheduled = true;
+        setImmediate(() => {
+          drainScheduled = false;
+          onChildSignal();
+        });
+      }
+      break;
     }
-    receive(signal, senderPid);
+    const count = readAvailable(pipe.readFd, readBuffer);
+    if (count === 0) break;
+    for (const { signal, senderPid } of decoder.decode(readBuffer.subarray(0, count))) {
+      seen.add(signal);
+      receive(signal, senderPid);
+    }
   }
-  // Records the full pipe dropped: one of each standard signal, as the kernel would have kept.
+  // One of each standard signal whose record found the pipe full, as the kernel would have kept.
+  const overflowed = pipe.takeOverflowed();
   for (let signal = 1; overflowed !== 0 && signal < 32; signal++) {
     if (overflowed & (1 << (signal - 1)) && !seen.has(signal)) receive(signal, 0);
   }
-}
-
-function readRecords(pipe: SignalPipe): void {
-  const decoder = new SignalRecordDecoder();
-  const reader = Bun.file(pipe.readFd).stream().getReader();
-  const pump = async (): Promise<void> => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error("the signal pipe closed");
-      deliverChunk(decoder, value, pipe.takeOverflowed());
-    }
-  };
-  pump().catch((error: unknown) => onRouteError(error));
 }
 
 /**
@@ -83,16 +89,32 @@ const LISTENABLE = [
 function listen(): void {
   for (const name of LISTENABLE) {
     const signal = SIGNALS[name]!;
-    process.on(`SIG${name}` as NodeJS.Signals, () => receive(signal));
+    if (signal === SIGCHLD) process.on("SIGCHLD", onChildSignal);
+    else process.on(`SIG${name}` as NodeJS.Signals, () => receive(signal));
   }
 }
 
-/** The handler's pipe, read from routeSignals on; null with the runtime's listeners. */
+/** The handler's pipe; null with the runtime's listeners. */
 let signalPipe: SignalPipe | null = null;
+
+/**
+ * The runtime's SIGCHLD listener: for a child that ended, and, with the handler, after each
+ * record (the handler raises SIGCHLD to wake the event loop). Until signals are routed the
+ * pipe keeps its records: reading it then costs the child's start nothing.
+ */
+function onChildSignal(): void {
+  try {
+    if (route && signalPipe) drainPipe(signalPipe);
+  } catch (error) {
+    onRouteError(error);
+  }
+  receive(SIGCHLD);
+}
 
 function installOrListen(): void {
   try {
     signalPipe = installSignalHandler(handlerObject());
+    process.on("SIGCHLD", onChildSignal);
   } catch (error) {
     const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
     writeStderr(
@@ -122,8 +144,5 @@ export function routeSignals(next: SignalRoute, onError: (error: unknown) => voi
       onError(error);
     }
   }
-  if (signalPipe) {
-    readRecords(signalPipe);
-    signalPipe = null;
-  }
+  if (signalPipe) drainPipe(signalPipe);
 }

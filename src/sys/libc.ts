@@ -34,6 +34,7 @@ const libc = dlopen("libc.so.6", {
   fcntl: { args: [i32, i32, i32], returns: i32 },
   execve: { args: [pointer, pointer, pointer], returns: i32 },
   pipe2: { args: [pointer, i32], returns: i32 },
+  read: { args: [i32, pointer, u64], returns: i32 },
   sigprocmask: { args: [i32, pointer, pointer], returns: i32 },
   memfd_create: { args: [pointer, FFIType.u32], returns: i32 },
   strerror: { args: [i32], returns: FFIType.cstring },
@@ -248,6 +249,18 @@ export function installSignalHandler(object: Uint8Array): SignalPipe {
     throw new Error("sigaction refused every signal");
   }
   return { readFd, takeOverflowed: () => handler.drainit_take_overflowed() as number };
+}
+
+/** Reads what `fd` (non-blocking) holds now into `buffer`: the byte count, 0 when it is empty. */
+export function readAvailable(fd: number, buffer: Uint8Array): number {
+  for (;;) {
+    const count = libc.read(fd, buffer, buffer.length);
+    if (count >= 0) return count;
+    const code = errno();
+    if (code === EINTR) continue;
+    if (code === EAGAIN) return 0;
+    throw new Error(`read: ${describeErrno(code)}`);
+  }
 }
 
 export class LibcKernel implements Kernel {
