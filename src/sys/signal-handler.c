@@ -8,7 +8,7 @@
  * A genuine fault, and any signal drainit raised itself, goes on to the handler that was
  * there before, so the runtime's crash report and its own use of signals keep working.
  * Each record is followed by a SIGCHLD to drainit itself, the runtime's way to wake its
- * event loop (a stream on the pipe would wake it too, measured 35-50 us later).
+ * event loop (a stream on the pipe would wake it too, measured 35-55 us later).
  *
  * Built into a small shared object at build time (scripts/build.mjs), embedded in the
  * executable and loaded from memory by src/sys/libc.ts.
