@@ -5,8 +5,9 @@
  * some signals (not PWR, STKFLT or the real-time ones; SEGV, ILL, BUS, FPE, ABRT and TRAP
  * belong to its crash handler). This handler catches every signal and does one thing:
  * write a fixed-size record (signal, sender, si_code) to a pipe the event loop reads.
- * A genuine fault, and any signal drainit raised itself, goes on to the handler that was
- * there before, so the runtime's crash report and its own use of signals keep working.
+ * A genuine fault, and a signal drainit raised itself that the runtime handles or ignores,
+ * goes on to the handler that was there before, so that the runtime's crash report and its
+ * own use of signals keep working.
  * Each record is followed by a SIGCHLD to drainit itself, the runtime's way to wake its
  * event loop (a stream on the pipe would wake it too, measured 35-55 us later).
  *
@@ -48,31 +49,28 @@ static int is_own(const siginfo_t *info) {
   return info->si_code < 0;          /* SI_TIMER, SI_MESGQ, SI_ASYNCIO, SI_SIGIO: our own doing */
 }
 
-/* Signals whose default action is to do nothing (signal(7)). */
-static int ignored_by_default(int sig) {
-  return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
+/* Whether the runtime had a handler (or ignored the signal) before ours. */
+static int runtime_handles(int sig) {
+  return (previous[sig].sa_flags & SA_SIGINFO) || previous[sig].sa_handler != SIG_DFL;
 }
 
 /* Hands the signal to the handler that was there before ours, as if ours did not exist. */
 static void chain(int sig, siginfo_t *info, void *context) {
   struct sigaction *old = &previous[sig];
-  if (old->sa_flags & SA_SIGINFO) {
+  if (old->sa_flags & SA_SIGINFO)
     old->sa_sigaction(sig, info, context); /* the runtime's handlers want siginfo and context */
-  } else if (old->sa_handler == SIG_IGN) {
-    return;                                /* the runtime ignores it (PIPE, XFSZ) */
-  } else if (old->sa_handler != SIG_DFL) {
+  else if (old->sa_handler == SIG_DFL)
+    sigaction(sig, old, NULL);             /* a fault with no handler: returning re-runs the */
+  else if (old->sa_handler != SIG_IGN)     /* instruction, which now meets the default action */
     old->sa_handler(sig);
-  } else if (!ignored_by_default(sig)) {
-    sigaction(sig, old, NULL);             /* the default action it would have had... */
-    if (!is_genuine_fault(sig, info))
-      raise(sig);                          /* ...taken when we return (the signal is blocked until then); */
-  }                                        /* a fault re-runs its instruction and meets the default itself */
 }
 
-/* The handler for every signal: async-signal-safe, it only calls getpid, write, raise and sigaction. */
+/* The handler for every signal: async-signal-safe (getpid, write, raise, sigaction only). */
 static void on_signal(int sig, siginfo_t *info, void *context) {
   int saved_errno = errno;                 /* the interrupted code may be about to read errno */
-  if (is_genuine_fault(sig, info) || is_own(info)) {
+  /* Own signals the runtime has no handler for are drainit's to decide on: the kernel sends
+   * the SIGHUP and SIGCONT of giving up a terminal as if drainit had sent them itself. */
+  if (is_genuine_fault(sig, info) || (is_own(info) && runtime_handles(sig))) {
     chain(sig, info, context);
   } else {
     struct signal_record record = {sig, info->si_pid, info->si_code};
