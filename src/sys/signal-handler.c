@@ -57,12 +57,16 @@ static int runtime_handles(int sig) {
 /* Hands the signal to the handler that was there before ours, as if ours did not exist. */
 static void chain(int sig, siginfo_t *info, void *context) {
   struct sigaction *old = &previous[sig];
-  if (old->sa_flags & SA_SIGINFO)
+  if (old->sa_flags & SA_SIGINFO) {
     old->sa_sigaction(sig, info, context); /* the runtime's handlers want siginfo and context */
-  else if (old->sa_handler == SIG_DFL)
-    sigaction(sig, old, NULL);             /* a fault with no handler: returning re-runs the */
-  else if (old->sa_handler != SIG_IGN)     /* instruction, which now meets the default action */
+  } else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
     old->sa_handler(sig);
+  } else if (is_genuine_fault(sig, info)) {
+    struct sigaction fallback;             /* nobody to report the fault: returning re-runs the */
+    memset(&fallback, 0, sizeof fallback); /* instruction, which then meets the default action */
+    fallback.sa_handler = SIG_DFL;         /* (ignored, it would fault again for ever) */
+    sigaction(sig, &fallback, NULL);
+  }                                        /* else: our own signal, which the runtime ignores */
 }
 
 /* The handler for every signal: async-signal-safe (getpid, write, raise, sigaction only). */
