@@ -5,6 +5,7 @@
 // the mask survives the exec, so a signal sent in between waits instead of being lost (PID 1
 // drops a signal it has no handler for) or killing drainit.
 import { ADDED_SETTINGS_VARIABLE, RUNTIME_SETTINGS, missingSettings } from "./runtime-settings.ts";
+import { keepInheritedAcrossExec } from "./keep-inherited-descriptors.ts";
 import { blockAllSignals, execSelf, setProcessName, unblockAllSignals } from "../sys/libc.ts";
 import { rawCommandLine, rawEnvironment } from "../sys/proc.ts";
 
@@ -26,10 +27,12 @@ function restartWithSettings(): void {
     ...missing.map((name) => encoder.encode(`${name}=${RUNTIME_SETTINGS[name]}`)),
     encoder.encode(`${ADDED_SETTINGS_VARIABLE}=${missing.join(",")}`),
   ];
+  keepInheritedAcrossExec(true);
   blockAllSignals();
   // Returns only if the exec failed: then drainit runs on, as it would have without the settings.
   execSelf(commandLine, [...env, ...added]);
   unblockAllSignals();
+  keepInheritedAcrossExec(false);
 }
 
 restartWithSettings();
