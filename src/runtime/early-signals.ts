@@ -10,7 +10,6 @@ import { readFileSync } from "node:fs";
 import { writeStderr } from "../log.ts";
 import { SIGCHLD, SIGNALS } from "../signals.ts";
 import { installSignalHandler, readAvailable, unblockAllSignals, type SignalPipe } from "../sys/libc.ts";
-import { RECORD_BYTES, SignalRecordDecoder } from "../sys/signal-records.ts";
 
 /** `senderPid` comes with the handler only (0 when the kernel or another namespace sent it). */
 export type SignalRoute = (signal: number, senderPid?: number) => void;
@@ -38,9 +37,16 @@ function handlerObject(): Uint8Array {
   return readFileSync(`/$bunfs/root/${(embedded as Blob & { name: string }).name}`);
 }
 
-/** Room for every record a single read may return; more simply waits for the next read. */
+/** struct signal_record of signal-handler.c: signal, sender pid, si_code, as 32-bit integers. */
+const RECORD_BYTES = 12;
+
+/**
+ * Room for 1,024 records a read. The handler writes each record whole (a pipe never splits a
+ * write this small), so a read of a multiple of its size returns whole records only.
+ */
 const readBuffer = new Uint8Array(RECORD_BYTES * 1024);
-const decoder = new SignalRecordDecoder();
+const records = new Int32Array(readBuffer.buffer);
+const INTS_PER_RECORD = RECORD_BYTES / 4;
 
 /** Reads per turn of the event loop: a flood must not keep timers and the reaper waiting. */
 const MAX_READS_PER_TURN = 16;
@@ -48,7 +54,8 @@ let drainScheduled = false;
 
 /** Feeds the records the pipe holds to the route, then what a full pipe dropped. */
 function drainPipe(pipe: SignalPipe): void {
-  const seen = new Set<number>();
+  let seenStandard = 0;
+  let filledBuffer = false;
   for (let reads = 0; ; reads++) {
     if (reads === MAX_READS_PER_TURN) {
       // More is waiting, and its wake-up may have come already: read on in the next turn.
@@ -62,16 +69,21 @@ function drainPipe(pipe: SignalPipe): void {
       break;
     }
     const count = readAvailable(pipe.readFd, readBuffer);
-    if (count === 0) break;
-    for (const { signal, senderPid } of decoder.decode(readBuffer.subarray(0, count))) {
-      seen.add(signal);
-      receive(signal, senderPid);
+    for (let at = 0; at < count / 4; at += INTS_PER_RECORD) {
+      const signal = records[at]!;
+      if (signal < 32) seenStandard |= 1 << (signal - 1);
+      receive(signal, records[at + 1]!);
     }
+    // A read that did not fill the buffer emptied the pipe.
+    if (count < readBuffer.length) break;
+    filledBuffer = true;
   }
+  // A record can only have found the pipe full if this reader then met a full pipe, too.
+  if (!filledBuffer) return;
   // One of each standard signal whose record found the pipe full, as the kernel would have kept.
   const overflowed = pipe.takeOverflowed();
   for (let signal = 1; overflowed !== 0 && signal < 32; signal++) {
-    if (overflowed & (1 << (signal - 1)) && !seen.has(signal)) receive(signal, 0);
+    if (overflowed & (1 << (signal - 1)) && !(seenStandard & (1 << (signal - 1)))) receive(signal, 0);
   }
 }
 
