@@ -262,6 +262,7 @@ export const ROOTFS_DOCKERFILE = [
 /**
  * The test images every file shares, built once (cached by context digest):
  *   drainit-test/drainit   scratch + drainit --export-rootfs + busybox, ENTRYPOINT drainit
+ *   drainit-test/busybox-glibc   the same without the ENTRYPOINT (glibc, for docker run --init)
  *   drainit-test/busybox   scratch + busybox alone (no glibc)
  *   drainit-test/tini      scratch + busybox + tini-static as ENTRYPOINT
  */
@@ -272,6 +273,7 @@ export async function buildTestImages(engine: Engine): Promise<void> {
     mkdirSync(withDrainit, { recursive: true });
     writeRootfs(withDrainit);
     writeFileSync(join(withDrainit, "Dockerfile"), `${ROOTFS_DOCKERFILE}ENTRYPOINT ["/drainit"]\n`);
+    writeFileSync(join(withDrainit, "Dockerfile.glibc"), ROOTFS_DOCKERFILE);
     const plain = join(shared, "busybox");
     mkdirSync(plain, { recursive: true });
     writeRootfs(plain, { drainit: false });
@@ -282,6 +284,7 @@ export async function buildTestImages(engine: Engine): Promise<void> {
     copyFileSync("/usr/bin/tini-static", join(tini, "rootfs", "tini"));
     writeFileSync(join(tini, "Dockerfile"), `${ROOTFS_DOCKERFILE}ENTRYPOINT ["/tini", "--"]\n`);
     await engine.build("drainit-test/drainit", withDrainit);
+    await engine.build("drainit-test/busybox-glibc", withDrainit, {}, ["-f", join(withDrainit, "Dockerfile.glibc")]);
     await engine.build("drainit-test/busybox", plain);
     await engine.build("drainit-test/tini", tini);
   } finally {
