@@ -1,6 +1,6 @@
 // The private container engines of scripts/engine-start.sh, seen from the tests: clients for the
 // two dockerd instances and podman, offline image builds, containers removed after each test.
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
@@ -142,6 +142,27 @@ export class Engine {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${name}'s log to match ${pattern}: ${JSON.stringify(stdout + stderr)}`);
       await sleep(50);
     }
+  }
+
+  /** Follows the container's output (stdout and stderr together) as it comes. */
+  follow(name: string): { output: () => string; waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<boolean>; stop: () => void } {
+    const child = spawn(this.command, [...this.globalArgs, "logs", "-f", name], { env: this.env, stdio: ["ignore", "pipe", "pipe"] });
+    let text = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+    return {
+      output: () => text,
+      /** Resolves true once the output matches, false when the time is up. */
+      waitFor: async (pattern, timeoutMs = 2_000) => {
+        const deadline = Date.now() + timeoutMs;
+        while (!pattern.test(text)) {
+          if (Date.now() > deadline) return false;
+          await sleep(5);
+        }
+        return true;
+      },
+      stop: () => child.kill("SIGKILL"),
+    };
   }
 
   /** Removes every container this process made. */
@@ -290,6 +311,13 @@ export async function buildTestImages(engine: Engine): Promise<void> {
   } finally {
     rmSync(shared, { recursive: true, force: true });
   }
+}
+
+/** Keeps a finding of these runs for the README's table: ENGINE_DIR/results/<name>.txt. */
+export function keepResult(name: string, text: string): void {
+  const dir = join(ENGINE_DIR, "results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.txt`), text.endsWith("\n") ? text : `${text}\n`);
 }
 
 /** One GET on a fresh connection: the status, or 0 when no answer came (refused, reset, timeout). */
