@@ -84,10 +84,12 @@ podman_dir="$engine_dir/podman"
 mkdir -p "$podman_dir"
 rm -f "$podman_dir/failed"
 # Podman's default rlimits are above what a process without CAP_SYS_RESOURCE may set here: use
-# the current hard limits.
-cat >"$podman_dir/containers.conf" <<EOF
+# the current hard limits, or less when podman's own processes run with less (its conmon has had
+# RLIMIT_NPROC 32768 here): the first value a container made from a static busybox accepts.
+podman_conf() {
+  cat >"$podman_dir/containers.conf" <<EOF
 [containers]
-default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=$(ulimit -Hu):$(ulimit -Hu)"]
+default_ulimits = ["nofile=$1:$1", "nproc=$2:$2"]
 netns = "none"
 [engine]
 events_logger = "file"
@@ -95,6 +97,7 @@ runtime = "runc"
 cgroup_manager = "cgroupfs"
 tmp_dir = "$podman_dir/tmp"
 EOF
+}
 podman_storage=overlay
 [[ $driver == vfs ]] && podman_storage=vfs
 cat >"$podman_dir/storage.conf" <<EOF
@@ -103,9 +106,24 @@ driver = "$podman_storage"
 graphroot = "$podman_dir/root"
 runroot = "$podman_dir/run"
 EOF
-if ! CONTAINERS_CONF="$podman_dir/containers.conf" CONTAINERS_STORAGE_CONF="$podman_dir/storage.conf" \
-  podman info >"$podman_dir/info.log" 2>&1; then
-  echo "podman does not work here: $(tail -n 3 "$podman_dir/info.log" | tr '\n' ' ')" | tee "$podman_dir/failed" >&2
+podman_cli() {
+  CONTAINERS_CONF="$podman_dir/containers.conf" CONTAINERS_STORAGE_CONF="$podman_dir/storage.conf" podman "$@"
+}
+probe_root="$podman_dir/probe-root"
+mkdir -p "$probe_root/bin" "$probe_root/proc" "$probe_root/dev" "$probe_root/sys"
+cp /bin/busybox "$probe_root/bin/busybox"
+podman_ok=""
+nofile=$(ulimit -Hn)
+for nproc in "$(ulimit -Hu)" 32768 16384 4096; do
+  ((nproc > $(ulimit -Hu))) && continue
+  podman_conf "$nofile" "$nproc"
+  if podman_cli run --rm --network host --rootfs "$probe_root" /bin/busybox true >"$podman_dir/probe.log" 2>&1; then
+    podman_ok=yes
+    break
+  fi
+done
+if [[ -z $podman_ok ]]; then
+  echo "podman cannot start a container here: $(tail -n 1 "$podman_dir/probe.log")" | tee "$podman_dir/failed" >&2
   status=1
 fi
 

@@ -4,14 +4,10 @@ import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
-import { DRAINIT, buildTestImages, docker, sleep, useEngine } from "./engine.ts";
+import { describe, expect, it } from "vitest";
+import { DRAINIT, docker, sleep, useEngine } from "./engine.ts";
 
 const engine = useEngine(() => docker("docker-drainit-init"));
-
-beforeAll(async () => {
-  await buildTestImages(engine());
-}, 300_000);
 
 describe("docker run --init with init-path drainit", () => {
   it("passes the exit code on", async () => {

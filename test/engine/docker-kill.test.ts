@@ -1,14 +1,10 @@
 // `docker kill -s SIG` for every signal 1-64 but KILL and STOP, on drainit as the ENTRYPOINT:
 // drainit (PID 1) survives each, and the app receives each one except those the README lists as
 // not forwarded. Docker's tini (tini-static as ENTRYPOINT) in the same table, for comparison.
-import { beforeAll, describe, expect, it } from "vitest";
-import { buildTestImages, docker, keepResult, useEngine, type Engine } from "./engine.ts";
+import { describe, expect, it } from "vitest";
+import { docker, keepResult, useEngine, type Engine } from "./engine.ts";
 
 const engine = useEngine(() => docker("docker"));
-
-beforeAll(async () => {
-  await buildTestImages(engine());
-}, 300_000);
 
 const KILL = 9;
 const STOP = 19;

@@ -1,13 +1,9 @@
 // drainit under the limits a platform puts on a container: a pids cgroup the app uses up, a
 // memory limit the app runs past, a read-only root filesystem and a user that is not root.
-import { beforeAll, describe, expect, it } from "vitest";
-import { buildTestImages, docker, freePort, httpStatus, sleep, useEngine, waitForStatus } from "./engine.ts";
+import { describe, expect, it } from "vitest";
+import { docker, freePort, httpStatus, sleep, useEngine, waitForStatus } from "./engine.ts";
 
 const engine = useEngine(() => docker("docker"));
-
-beforeAll(async () => {
-  await buildTestImages(engine());
-}, 300_000);
 
 describe("--pids-limit", () => {
   it("the app forks until refused: drainit survives, drains on docker stop, exits with the child's code", async () => {

@@ -1,14 +1,10 @@
 // `docker stop` on an image whose ENTRYPOINT is drainit: the stop takes the drain, the app keeps
 // answering while /healthz says 503, and the container exits 143. The same app without drainit
 // waits out the engine's timeout and is killed (137).
-import { beforeAll, describe, expect, it } from "vitest";
-import { buildTestImages, docker, freePort, httpStatus, sleep, useEngine, waitForStatus } from "./engine.ts";
+import { describe, expect, it } from "vitest";
+import { docker, freePort, httpStatus, sleep, useEngine, waitForStatus } from "./engine.ts";
 
 const engine = useEngine(() => docker("docker"));
-
-beforeAll(async () => {
-  await buildTestImages(engine());
-}, 300_000);
 
 interface Sample {
   sentAt: number;

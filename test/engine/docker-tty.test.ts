@@ -1,15 +1,11 @@
 // `docker run -it` with drainit as the ENTRYPOINT and an interactive shell as its child, in a real
 // terminal (tmux): job control works in the shell, Ctrl-C reaches the foreground job once, Ctrl-Z
 // and fg work, and the shell's exit code is docker run's.
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { TmuxPane } from "../e2e/tmux.ts";
-import { buildTestImages, docker, useEngine } from "./engine.ts";
+import { docker, useEngine } from "./engine.ts";
 
 const engine = useEngine(() => docker("docker"));
-
-beforeAll(async () => {
-  await buildTestImages(engine());
-}, 300_000);
 
 const panes: TmuxPane[] = [];
 afterEach(() => {

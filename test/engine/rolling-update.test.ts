@@ -4,8 +4,8 @@
 // container keeps serving through the lag: no request fails. With `docker run --init` (Docker's
 // tini) the app stops at once and the requests sent to it during the lag fail. Same run, same load.
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, buildTestImages, docker, freePort, keepResult, sleep, useEngine, waitForStatus } from "./engine.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { ROOT, docker, freePort, keepResult, sleep, useEngine, waitForStatus } from "./engine.ts";
 
 const engine = useEngine(() => docker("docker"));
 
@@ -30,10 +30,6 @@ const { LoadGenerator } = (await import(join(lib, "load.mjs"))) as {
 
 const LAG_MS = 1_000;
 const RATE = 100;
-
-beforeAll(async () => {
-  await buildTestImages(engine());
-}, 300_000);
 
 const balancers: Balancer[] = [];
 afterAll(async () => {
