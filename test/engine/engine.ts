@@ -96,9 +96,10 @@ export class Engine {
     return name;
   }
 
-  /** `run` with the test label, on the host network, detached unless `-it`/`--rm` style is asked. */
+  /** `run` with the test label, on the host network unless `args` name a network. */
   runArgs(name: string, args: string[]): string[] {
-    return ["run", "--name", name, "--label", LABEL, "--network", "host", ...args];
+    const network = args.some((arg) => arg === "--network" || arg.startsWith("--network=")) ? [] : ["--network", "host"];
+    return ["run", "--name", name, "--label", LABEL, ...network, ...args];
   }
 
   /** Starts a container in the background; resolves with its name. */
