@@ -2,7 +2,7 @@
 // answering while /healthz says 503, and the container exits 143. The same app without drainit
 // waits out the engine's timeout and is killed (137).
 import { describe, expect, it } from "vitest";
-import { docker, freePort, httpStatus, sleep, useEngine, waitForStatus } from "./engine.ts";
+import { docker, freePort, httpStatus, keepResult, sleep, useEngine, waitForStatus } from "./engine.ts";
 
 const engine = useEngine(() => docker("docker"));
 
@@ -52,14 +52,20 @@ describe("docker stop", () => {
     const appSamples = await app.stop();
     const healthSamples = await health.stop();
 
-    expect(Math.abs(stopMs - DRAIN_MS), `docker stop took ${stopMs} ms`).toBeLessThanOrEqual(500);
+    const first503 = healthSamples.find((s) => s.sentAt >= stopAt && s.status === 503);
     const duringDrain = appSamples.filter((s) => s.sentAt >= stopAt && s.sentAt < stopAt + DRAIN_MS - 300);
+    const exitCode = await engine().exitCode(name);
+    keepResult(
+      "docker-stop-drain",
+      `docker stop ${stopMs} ms; app ${duringDrain.filter((s) => s.status === 200).length}/${duringDrain.length} 200 during the drain; ` +
+        `/healthz 503 from +${first503 ? first503.sentAt - stopAt : "never"} ms; exit ${exitCode}`,
+    );
+    expect(Math.abs(stopMs - DRAIN_MS), `docker stop took ${stopMs} ms`).toBeLessThanOrEqual(500);
     expect(duringDrain.length).toBeGreaterThan(20);
     expect(duringDrain.filter((s) => s.status !== 200)).toEqual([]);
-    const first503 = healthSamples.find((s) => s.sentAt >= stopAt && s.status === 503);
     expect(first503, "no 503 from /healthz during the drain").toBeDefined();
     expect(first503!.sentAt - stopAt).toBeLessThanOrEqual(200);
-    expect(await engine().exitCode(name)).toBe(143);
+    expect(exitCode).toBe(143);
   });
 
   it("without drainit: the engine's timeout, then SIGKILL (137)", async () => {
@@ -70,6 +76,7 @@ describe("docker stop", () => {
     const stopAt = Date.now();
     await engine().ok(["stop", name]);
     const stopMs = Date.now() - stopAt;
+    keepResult("docker-stop-bare", `docker stop ${stopMs} ms; exit ${await engine().exitCode(name)}`);
     // Docker's default stop timeout is 10 s.
     expect(stopMs).toBeGreaterThanOrEqual(10_000);
     expect(stopMs).toBeLessThan(12_000);
@@ -87,6 +94,7 @@ describe("docker stop", () => {
     const stopAt = Date.now();
     await engine().ok(["stop", "-t", "2", name]);
     const stopMs = Date.now() - stopAt;
+    keepResult("docker-stop-budget", `docker stop -t 2: ${stopMs} ms; exit ${await engine().exitCode(name)}`);
     expect(await engine().exitCode(name)).toBe(143);
     expect(stopMs).toBeLessThan(2_000);
     const { stderr } = await engine().logs(name);
