@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { ROOTFS_DOCKERFILE, writeRootfs, type Engine } from "./engine.ts";
+import { DRAINIT, ROOTFS_DOCKERFILE, writeRootfs, type Engine } from "./engine.ts";
 
 const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -42,6 +42,9 @@ async function buildBase(engine: Engine, tag: string, fill: (rootfs: string) => 
     // Scripts start with #!/usr/bin/env.
     mkdirSync(join(rootfs, "usr", "bin"), { recursive: true });
     symlinkSync("/bin/busybox", join(rootfs, "usr", "bin", "env"));
+    // Like the Debian images they stand for: the whole of glibc's usual set, not only what the program needs.
+    copyProgram(rootfs, DRAINIT, "/tmp/.glibc-probe");
+    rmSync(join(rootfs, "tmp", ".glibc-probe"));
     fill(rootfs);
     writeFileSync(join(context, "Dockerfile"), `${ROOTFS_DOCKERFILE}ENV ${env.join(" ")}\n`);
     await engine.build(tag, context);

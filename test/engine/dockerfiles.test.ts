@@ -3,9 +3,10 @@
 // serves this checkout's build) and run: the app answers, and `docker stop` drains.
 // The containers have no network of their own but a loopback shared with a probe container
 // (--network container:PROBE), so the examples keep their fixed ports without meeting anything
-// else on this machine; the probe's busybox wget asks them.
+// else on this machine; the probe's busybox nc asks them.
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -13,6 +14,7 @@ import { buildGoBase, buildNginxBase, buildNodeBaseWithRegistry } from "./bases.
 import { ROOT, buildTestImages, docker, sleep, useEngine, type Engine } from "./engine.ts";
 import { NpmRegistry } from "./npm-registry.ts";
 
+const execFileAsync = promisify(execFile);
 const registry = new NpmRegistry();
 const bases = { node: "", nginx: "", go: "" };
 
@@ -39,10 +41,16 @@ function context(what: string): string {
   return dir;
 }
 
-/** The status of GET url asked from inside the probe container (0: no answer). */
+/**
+ * The status of GET url asked from inside the probe container (0: no answer). busybox nc, not its
+ * wget (whose name lookup crashes in the static build); the request's side stays open a moment,
+ * since Node's server drops a connection half-closed before it answers.
+ */
 async function statusFrom(engine: Engine, probe: string, url: string): Promise<number> {
-  const result = await engine.cli(["exec", probe, "wget", "-S", "-T", "2", "-O", "/dev/null", url]);
-  return Number(/HTTP\/1\.\d (\d{3})/.exec(result.stdout + result.stderr)?.[1] ?? 0);
+  const { port, pathname } = new URL(url);
+  const script = `{ printf 'GET ${pathname} HTTP/1.0\\r\\n\\r\\n'; sleep 0.3; } | nc 127.0.0.1 ${port} | head -n 1`;
+  const result = await engine.cli(["exec", probe, "sh", "-c", script]);
+  return Number(/^HTTP\/1\.\d (\d{3})/.exec(result.stdout)?.[1] ?? 0);
 }
 
 async function waitForStatusFrom(engine: Engine, probe: string, url: string, status: number, timeoutMs = 30_000): Promise<number> {
@@ -118,7 +126,8 @@ describe("Dockerfile.example", () => {
     for (const file of ["package.json", "server.js"]) cpSync(join(ROOT, "examples", "node-http", file), join(dir, file));
     cpSync(join(ROOT, "Dockerfile.example"), join(dir, "Dockerfile"));
     // npm ci needs a lock file: made against the same loopback registry.
-    execFileSync("npm", ["install", "--package-lock-only", "--no-audit", "--no-fund", "--registry", registry.url], { cwd: dir, stdio: "ignore" });
+    // Not execFileSync: the registry answers from this very process.
+    await execFileAsync("npm", ["install", "--package-lock-only", "--no-audit", "--no-fund", "--registry", registry.url], { cwd: dir });
     await engine().build("drainit-test/example-node-app", dir, { NODE_BASE: bases.node, GO_BASE: bases.go }, ["--target", "node-app"]);
     const { logs } = await runAndStop("drainit-test/example-node-app", { app: "http://127.0.0.1:8080/", drainMs: 5_000, exitCode: 0 });
     expect(logs).toContain("SIGTERM: closing");

@@ -178,7 +178,13 @@ export class Engine {
    * same context already (its digest is kept in a label): the bases are built once and reused.
    */
   async build(tag: string, context: string, buildArgs: Record<string, string> = {}, extra: string[] = []): Promise<void> {
-    const digest = contextDigest(context, buildArgs);
+    // A build argument that names a local image stands for that image's id.
+    const resolved: Record<string, string> = {};
+    for (const [key, value] of Object.entries(buildArgs)) {
+      const id = await this.cli(["image", "inspect", "-f", "{{.Id}}", value]);
+      resolved[key] = id.code === 0 ? id.stdout.trim() : value;
+    }
+    const digest = contextDigest(context, resolved);
     const inspected = await this.cli(["image", "inspect", "-f", '{{index .Config.Labels "drainit.test.context"}}', tag]);
     if (inspected.code === 0 && inspected.stdout.trim() === digest) return;
     const args = ["build", "--network", "host", "-q", "-t", tag, "--label", `drainit.test.context=${digest}`];
