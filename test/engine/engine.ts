@@ -42,7 +42,8 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs:
 function whyNotRunning(name: string, what: string): string {
   const failed = join(ENGINE_DIR, name, "failed");
   if (existsSync(failed)) return `${what} could not be started: ${readFileSync(failed, "utf8").trim()}`;
-  return `${what} is not running (${ENGINE_DIR}/${name}): start it with scripts/engine-start.sh`;
+  const state = name === "podman" ? "is not set up" : "is not running";
+  return `${what} ${state} (${ENGINE_DIR}/${name}): start it with scripts/engine-start.sh`;
 }
 
 function pidAlive(pidFile: string, word: string): boolean {
