@@ -136,14 +136,17 @@ export class Supervisor {
     this.armSafetyReap();
   }
 
-  /** Every signal drainit listens to arrives here, SIGCHLD included. */
-  receiveSignal(signal: number): void {
+  /**
+   * Every signal drainit listens to arrives here, SIGCHLD included. `senderPid`, when known, is
+   * the sending process as drainit's namespace sees it (0: the kernel or an outer namespace).
+   */
+  receiveSignal(signal: number, senderPid?: number): void {
     if (signal === SIGCHLD) {
       this.reapChildren();
       return;
     }
     if (this.phase === "idle" || this.phase === "exited") return;
-    this.deps.log.trace("received signal", { signal: signalName(signal) });
+    this.deps.log.debug("received signal", { signal: signalName(signal), from: senderPid });
     // A zombie stays a member of its process group until reaped, and kill(-group) walks every
     // member: under a storm of orphans and signals, forwarding would cost more with each exit.
     this.reapChildren();
