@@ -36,7 +36,7 @@ processes_in_engine_dir() {
     pid=${cmdline#/proc/}
     pid=${pid%/cmdline}
     [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
-    if tr '\0' '\n' <"$cmdline" 2>/dev/null | grep -q -F -- "$engine_dir/"; then
+    if tr '\0' '\n' 2>/dev/null <"$cmdline" | grep -q -F -- "$engine_dir/"; then
       echo "$pid"
     fi
   done

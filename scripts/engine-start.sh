@@ -76,7 +76,12 @@ EOF
 }
 
 start_dockerd docker "" || status=1
-start_dockerd docker-drainit-init "$root/dist/drainit" || status=1
+# dockerd runs its init as it is named for `docker info` (`--version`), and mounts it at
+# /sbin/docker-init in containers: a link named docker-init gets drainit's docker-init
+# personality in both places.
+mkdir -p "$engine_dir/docker-drainit-init"
+ln -sfn "$root/dist/drainit" "$engine_dir/docker-drainit-init/docker-init"
+start_dockerd docker-drainit-init "$engine_dir/docker-drainit-init/docker-init" || status=1
 [[ -x $root/dist/drainit ]] || echo "dist/drainit is missing: run npm run build first" | tee "$engine_dir/docker-drainit-init/failed" >&2
 
 # Podman has no daemon: a containers.conf and a storage root of its own is all it needs.
