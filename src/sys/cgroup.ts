@@ -143,11 +143,15 @@ export function oomKillMessage(limit: MemoryLimit | null): string {
   return `child killed by the out-of-memory killer (${where})`;
 }
 
-/** The directories from the cgroup up to its mount point, nearest first. */
+/**
+ * The directories from the cgroup up to its mount point, nearest first. Inside a container the
+ * cgroup is often the mount point itself (the container's own group is the root it sees).
+ */
 export function cgroupAncestry(cgroup: MemoryCgroup): string[] {
-  const dirs: string[] = [];
-  const top = cgroup.mountPoint.replace(/\/+$/, "");
-  for (let dir = cgroup.dir; dir.startsWith(top) && dir.length > top.length; dir = dir.slice(0, dir.lastIndexOf("/"))) {
+  const top = cgroup.mountPoint.replace(/\/+$/, "") || "/";
+  const dirs = [cgroup.dir];
+  for (let dir = cgroup.dir; dir.startsWith(`${top}/`); ) {
+    dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
     dirs.push(dir);
   }
   return dirs;

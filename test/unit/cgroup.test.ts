@@ -69,10 +69,17 @@ describe("finding drainit's memory cgroup", () => {
     expect(findMemoryCgroup("", V2_MOUNTINFO)).toBeNull();
   });
 
-  it("walks from the cgroup up to its mount point", () => {
+  it("walks from the cgroup up to its mount point, both included", () => {
     expect(cgroupAncestry({ version: 2, dir: "/sys/fs/cgroup/a/b", mountPoint: "/sys/fs/cgroup" })).toEqual([
       "/sys/fs/cgroup/a/b",
       "/sys/fs/cgroup/a",
+      "/sys/fs/cgroup",
+    ]);
+  });
+
+  it("is the mount point alone inside a container, whose own group is the root it sees", () => {
+    expect(cgroupAncestry({ version: 1, dir: "/sys/fs/cgroup/memory", mountPoint: "/sys/fs/cgroup/memory" })).toEqual([
+      "/sys/fs/cgroup/memory",
     ]);
   });
 });
@@ -126,6 +133,18 @@ describe("OomKillWatch", () => {
     files["/sys/fs/cgroup/pod/ctr/memory.events"] = "oom 1\noom_kill 1\n";
     expect(watch.killedSinceStart()).toBe(true);
     expect(watch.limit()).toEqual({ file: "memory.max", bytes: 268_435_456 });
+  });
+
+  it("finds the limit on the mount point itself, as in a container on cgroup v1", () => {
+    const watch = OomKillWatch.start(
+      fakeFiles({
+        "/proc/self/cgroup": "5:memory:/docker/abc\n",
+        "/proc/self/mountinfo": V1_CONTAINER_MOUNTINFO,
+        "/sys/fs/cgroup/memory/memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes": "134217728\n",
+      }),
+    )!;
+    expect(watch.limit()).toEqual({ file: "memory.limit_in_bytes", bytes: 134_217_728 });
   });
 
   it("is null when the count cannot be read", () => {
