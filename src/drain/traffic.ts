@@ -2,6 +2,7 @@
 // privilege: the kernel's sock_diag (TCP info per socket) or, failing that, /proc/net/tcp{,6}.
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import type { Logger } from "../log.ts";
+import type { TrafficWatch } from "../supervisor/adaptive-drain.ts";
 import type { Kernel } from "../sys/kernel.ts";
 import { ActivityTracker } from "./activity.ts";
 import {
@@ -14,20 +15,12 @@ import {
   type TcpSocket,
 } from "./sock-diag.ts";
 
-export type TrafficSource = "sock_diag" | "proc";
-
-export interface TrafficWatch {
-  /** Takes a snapshot and returns how long the app's ports have seen no traffic. */
-  sampleIdleMs(now: number): number;
-  /** Clock time of the last traffic seen. */
-  readonly lastActivityAt: number;
-  readonly source: TrafficSource;
-}
+type TrafficSource = "sock_diag" | "proc";
 
 function readSocketsFromKernel(kernel: Kernel): TcpSocket[] {
   const sockets: TcpSocket[] = [];
   for (const family of [AF_INET, AF_INET6] as const) {
-    sockets.push(...parseDumpAnswer(kernel.sockDiagDump!(buildDumpRequest(family))).sockets);
+    sockets.push(...parseDumpAnswer(kernel.sockDiagDump(buildDumpRequest(family))).sockets);
   }
   return sockets;
 }
@@ -128,7 +121,8 @@ export function watchTraffic(
   log: Logger,
 ): TrafficWatch {
   const tracker = new ActivityTracker(now);
-  let source: TrafficSource = kernel.sockDiagDump ? "sock_diag" : "proc";
+  // sock_diag until the kernel refuses it (no netlink in a seccomp profile, say).
+  let source = "sock_diag" as TrafficSource;
   let ports = new Set(explicitPorts);
   // Found by inode when no port was given; with --drain-port, any address of those ports counts.
   let listeners: TcpSocket[] = [];
@@ -168,9 +162,6 @@ export function watchTraffic(
     },
     get lastActivityAt() {
       return tracker.lastActivityAt;
-    },
-    get source() {
-      return source;
     },
   };
 }
