@@ -4,6 +4,7 @@ import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import type { Logger } from "../log.ts";
 import type { TrafficWatch } from "../supervisor/adaptive-drain.ts";
 import type { Kernel } from "../sys/kernel.ts";
+import { allProcesses } from "../sys/proc.ts";
 import { ActivityTracker } from "./activity.ts";
 import {
   AF_INET,
@@ -41,17 +42,9 @@ function readSocketsFromProc(): TcpSocket[] {
 function appProcesses(rootPid: number): number[] {
   const parentOf = new Map<number, number>();
   const members: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const pid = Number(entry);
-      parentOf.set(pid, Number(fields[1]));
-      if (pid === rootPid || Number(fields[2]) === rootPid || Number(fields[3]) === rootPid) members.push(pid);
-    } catch {
-      // exited meanwhile
-    }
+  for (const { pid, ppid, pgrp, session } of allProcesses()) {
+    parentOf.set(pid, ppid);
+    if (pid === rootPid || pgrp === rootPid || session === rootPid) members.push(pid);
   }
   for (const pid of parentOf.keys()) {
     if (members.includes(pid)) continue;
