@@ -7,12 +7,12 @@ export const SIGNALS: Readonly<Record<string, number>> = {
   PROF: 27, WINCH: 28, IO: 29, PWR: 30, SYS: 31,
 };
 
-export const SIGNAL_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+const SIGNAL_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(SIGNALS).map(([name, num]) => [num, name]),
 );
 
 /** Highest signal number the kernel accepts (real-time signals included). */
-export const MAX_SIGNAL = 64;
+const MAX_SIGNAL = 64;
 
 /**
  * The signals drainit listens to and forwards. The runtime cannot listen to

@@ -100,7 +100,7 @@ export function personalityOf(invokedAs: string): Personality {
   return "drainit";
 }
 
-export function versionText(): string {
+function versionText(): string {
   const bun = process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.versions.node}`;
   return `drainit ${packageJson.version} (${bun}, ${process.platform}-${process.arch})\n`;
 }
@@ -368,7 +368,7 @@ function buildConfig(parsed: Parsed, env: Environment, personality: Personality,
 const UTILITY_OPTIONS = new Set<string>(["sleep", "export-rootfs", "as"]);
 
 /** Where --export-rootfs puts drainit inside the root unless --as says otherwise. */
-export const DEFAULT_EXPORT_PATH = "/drainit";
+const DEFAULT_EXPORT_PATH = "/drainit";
 
 /** --export-rootfs DIR [--as PATH], or null when not asked for. */
 function exportRootfsOf(parsed: Parsed, hasCommand: boolean): Invocation | null {

@@ -2,7 +2,7 @@
 import type { ListenAddress } from "../config.ts";
 
 /** How long a mirrored upstream health check may take before it counts as failing. */
-export const UPSTREAM_TIMEOUT_MS = 1_000;
+const UPSTREAM_TIMEOUT_MS = 1_000;
 const HEALTH_PATHS = new Set(["/healthz", "/readyz"]);
 
 export interface HealthEndpoint {

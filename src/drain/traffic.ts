@@ -80,7 +80,7 @@ function socketInodesOf(pids: readonly number[]): Set<number> {
 }
 
 /** The app's LISTEN sockets: those whose inode one of its processes holds. */
-export function appListenersOf(sockets: readonly TcpSocket[], appInodes: ReadonlySet<number>): TcpSocket[] {
+function appListenersOf(sockets: readonly TcpSocket[], appInodes: ReadonlySet<number>): TcpSocket[] {
   return sockets.filter((socket) => socket.state === TCP_LISTEN && appInodes.has(socket.inode));
 }
 

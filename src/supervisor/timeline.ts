@@ -20,7 +20,7 @@ export interface Timeline {
   endAt: number;
 }
 
-export function describeStatus(status: ExitStatus): string {
+function describeStatus(status: ExitStatus): string {
   return status.signal !== undefined ? `killed(${signalName(status.signal)})` : `exited(${status.code})`;
 }
 

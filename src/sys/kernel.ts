@@ -9,7 +9,7 @@ export interface Reaped {
 }
 
 /** Where the new process lives: a session of its own, or only a process group of its own. */
-export type SpawnIsolation = "session" | "group";
+type SpawnIsolation = "session" | "group";
 
 export interface SpawnRequest {
   /** argv[0] is looked up in PATH. Raw bytes are passed through untouched. */

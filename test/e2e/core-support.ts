@@ -7,7 +7,7 @@ import { afterEach } from "vitest";
 import { HELPERS, killQuietly, trackedRuns, waitFor, type InitRun, type RunOptions } from "./harness.ts";
 
 export const RECORD_SIGNALS = join(HELPERS, "record-signals.sh");
-export const RECORD_FAMILY = join(HELPERS, "record-family.sh");
+const RECORD_FAMILY = join(HELPERS, "record-family.sh");
 export const MAKE_ORPHANS = join(HELPERS, "make-orphans.sh");
 
 /** Every signal drainit forwards, in the order the tests send them. */

@@ -19,7 +19,7 @@ export function sized(full: number, reduced: number): number {
 const PROGRAMS = join(dirname(fileURLToPath(import.meta.url)), "programs");
 /** The command that runs the storm child (Node: its signal handling holds under any storm). */
 export const STORM_CHILD = [process.execPath, join(PROGRAMS, "storm-child.mjs")];
-export const SIGNAL_SENDER = join(PROGRAMS, "signal-sender.pl");
+const SIGNAL_SENDER = join(PROGRAMS, "signal-sender.pl");
 
 /** Prints a measured figure so that a run shows it next to the test that produced it. */
 export function figure(what: string, value: string | number): void {
