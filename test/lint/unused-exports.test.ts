@@ -1,4 +1,5 @@
-// Unused exports, files and types fail the suite: knip (configured in knip.json) finds them.
+// Unused exports, files and types fail the tests (scripts/test.sh runs test/lint): knip, configured
+// in knip.json, finds them. Kept out of test/unit, whose run stays a matter of a second or two.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { expect, it } from "vitest";
