@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
-import { HELPERS, killQuietly, trackedRuns, waitFor, type InitRun, type RunOptions } from "./harness.ts";
+import { HELPERS, killQuietly, trackedRuns, untilExit, waitFor, type InitRun, type RunOptions } from "./harness.ts";
 
 export const RECORD_SIGNALS = join(HELPERS, "record-signals.sh");
 const RECORD_FAMILY = join(HELPERS, "record-family.sh");
@@ -23,14 +23,8 @@ const dirs: string[] = [];
 export const start = trackedRuns();
 
 /** Runs drainit to its end (killing it after `timeoutMs`), cleaned up like `start`. */
-export async function finish(args: string[], options?: RunOptions, timeoutMs = 20_000) {
-  const run = start(args, options);
-  const timer = setTimeout(() => run.kill(), timeoutMs);
-  try {
-    return await run.finished;
-  } finally {
-    clearTimeout(timer);
-  }
+export function finish(args: string[], options?: RunOptions, timeoutMs = 20_000) {
+  return untilExit(start(args, options), timeoutMs);
 }
 
 /** A pid this test knows it started but that may have left the tree (reparented elsewhere). */

@@ -132,8 +132,12 @@ export function freePort(): Promise<number> {
 }
 
 /** Runs to completion, with a deadline after which everything is killed. */
-export async function runToExit(args: string[], options?: RunOptions, timeoutMs = 20_000): Promise<Finished> {
-  const run = new InitRun(args, options);
+export function runToExit(args: string[], options?: RunOptions, timeoutMs = 20_000): Promise<Finished> {
+  return untilExit(new InitRun(args, options), timeoutMs);
+}
+
+/** Waits for a run's end, killing it and all it started after `timeoutMs`. */
+export async function untilExit(run: InitRun, timeoutMs: number): Promise<Finished> {
   const timer = setTimeout(() => run.kill(), timeoutMs);
   try {
     return await run.finished;
