@@ -268,8 +268,6 @@ export class FakeEffects implements Effects {
   /** markDraining / cleanUp / exit(N), in the order they happened. */
   readonly calls: string[] = [];
   readonly httpCalls: HttpCall[] = [];
-  /** Pids whose traffic the supervisor asked to watch. */
-  readonly watched: number[] = [];
   exitCode: number | null = null;
   /** Clock time of exit(), when a clock was given: what the supervisor did, not what the test advanced. */
   exitedAt: number | null = null;
@@ -291,8 +289,7 @@ export class FakeEffects implements Effects {
   }
 
   /** An app whose ports never see traffic; tests of the adaptive drain script their own. */
-  watchTraffic(appPid: number): TrafficWatch {
-    this.watched.push(appPid);
+  watchTraffic(_appPid: number): TrafficWatch {
     const since = this.clock?.now() ?? 0;
     return { sampleIdleMs: (now) => now - since, lastActivityAt: since };
   }
