@@ -4,7 +4,7 @@
 // Its helpers each keep one concern: the stop plan's arithmetic (stop-plan.ts), the hook's life
 // (drain-hook.ts), the adaptive drain's poll (adaptive-drain.ts), the terminal (terminal.ts), the
 // exit line (timeline.ts).
-import type { Config } from "../config.ts";
+import type { Config, DrainHook } from "../config.ts";
 import { EXIT_INTERNAL_ERROR, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND } from "../exit-codes.ts";
 import type { Logger } from "../log.ts";
 import { SIGCHLD, SIGCONT, SIGKILL, SIGTERM, rewriteSignal, signalName } from "../signals.ts";
@@ -240,45 +240,44 @@ export class Supervisor {
   }
 
   private beginDrain(signal: number): void {
-    const { config, clock, log, kernel, effects, launch } = this.deps;
-    const { drainMs, adaptiveMaxMs, forwardDeadlineMs } = this.plan;
+    const { config, clock, log, effects } = this.deps;
     this.enter("draining");
     this.stopSignal = signal;
-    const stopAt = clock.now();
-    this.stopAt = stopAt;
+    this.stopAt = clock.now();
     if (config.drainMs > 0 || config.drainHook) {
       log.info(`${signalName(signal)} received: draining`, {
-        drain_ms: drainMs,
+        drain_ms: this.plan.drainMs,
         hook: config.drainHook ? "yes" : undefined,
       });
     }
     this.tryTo("mark draining", () => effects.markDraining());
-    if (config.drainHook) {
-      const hookContext = {
-        kernel,
-        clock,
-        log,
-        timers: this.timers,
-        env: launch.env,
-        cwd: launch.cwd,
-        callHttp: effects.callHttpHook.bind(effects),
-      };
-      this.hook = new DrainHookRun(
-        hookContext,
-        () => this.forwardWhenReady(),
-        (outcome) => this.handle({ kind: "hook-answered", outcome }),
-      );
-      this.hook.start(config.drainHook, config.hookTimeoutMs);
-    }
-    if (config.adaptiveDrain && adaptiveMaxMs !== null) {
-      const adaptiveContext = { clock, log, timers: this.timers, watchTraffic: effects.watchTraffic.bind(effects) };
-      startAdaptiveDrain(adaptiveContext, config.adaptiveDrain, this.childPid, stopAt, adaptiveMaxMs, () =>
-        this.onDrainElapsed(),
-      );
-    } else if (drainMs > 0) this.timers.set("drain", drainMs, () => this.onDrainElapsed());
-    else this.drainElapsed = true;
+    if (config.drainHook) this.startHook(config.drainHook);
+    this.startDrainWait(this.stopAt);
+    const { forwardDeadlineMs } = this.plan;
     if (Number.isFinite(forwardDeadlineMs)) this.timers.set("budget", forwardDeadlineMs, () => this.onBudgetReached());
     this.forwardWhenReady();
+  }
+
+  private startHook(hook: DrainHook): void {
+    const { config, kernel, clock, log, effects, launch } = this.deps;
+    const context = { kernel, clock, log, timers: this.timers, env: launch.env, cwd: launch.cwd };
+    this.hook = new DrainHookRun(
+      { ...context, callHttp: (url, answered) => effects.callHttpHook(url, answered) },
+      () => this.forwardWhenReady(),
+      (outcome) => this.handle({ kind: "hook-answered", outcome }),
+    );
+    this.hook.start(hook, config.hookTimeoutMs);
+  }
+
+  /** The fixed drain's timer, or the adaptive drain's poll; with neither, the drain is over at once. */
+  private startDrainWait(stopAt: number): void {
+    const { config, clock, log, effects } = this.deps;
+    const { drainMs, adaptiveMaxMs } = this.plan;
+    if (config.adaptiveDrain && adaptiveMaxMs !== null) {
+      const context = { clock, log, timers: this.timers, watchTraffic: (pid: number) => effects.watchTraffic(pid) };
+      startAdaptiveDrain(context, config.adaptiveDrain, this.childPid, stopAt, adaptiveMaxMs, () => this.onDrainElapsed());
+    } else if (drainMs > 0) this.timers.set("drain", drainMs, () => this.onDrainElapsed());
+    else this.drainElapsed = true;
   }
 
   private onDrainElapsed(): void {
