@@ -38,9 +38,6 @@ try {
       // hence no top-level await in src. --minify was measured too: no gain, so names stay.
       "--bytecode",
       "--format=esm",
-      // The option parser goes into a chunk of its own, loaded only when a command line has
-      // options (see src/cli.ts): merely being in the startup code would cost 5 ms.
-      "--splitting",
       join(root, "src", "main.ts"),
       "--outfile",
       partial,

@@ -1,5 +1,4 @@
 // What drainit was asked to do, and the parsing of its values (pure).
-import ms from "ms";
 
 export type LogFormat = "text" | "json";
 
@@ -54,14 +53,40 @@ export const DEFAULT_HOOK_TIMEOUT_MS = 30_000;
 
 export class UsageError extends Error {}
 
-/** `500ms`, `5s`, `2m`, `1.5h` or a bare number of seconds → milliseconds. */
+/**
+ * The longest duration any option accepts: 365 days. The clock honours every duration up to it
+ * exactly; a longer one is refused at start rather than silently shortened.
+ */
+export const MAX_DURATION_MS = 365 * 24 * 3600 * 1000;
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** Duration units, by every name they may be written with (case does not matter). */
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ms: 1, msec: 1, msecs: 1, millisecond: 1, milliseconds: 1,
+  s: SECOND, sec: SECOND, secs: SECOND, second: SECOND, seconds: SECOND,
+  m: MINUTE, min: MINUTE, mins: MINUTE, minute: MINUTE, minutes: MINUTE,
+  h: HOUR, hr: HOUR, hrs: HOUR, hour: HOUR, hours: HOUR,
+  d: DAY, day: DAY, days: DAY,
+  w: 7 * DAY, week: 7 * DAY, weeks: 7 * DAY,
+  // Always above the maximum; known so that the error says so rather than "not a duration".
+  y: 365.25 * DAY, yr: 365.25 * DAY, yrs: 365.25 * DAY, year: 365.25 * DAY, years: 365.25 * DAY,
+};
+
+/** `500ms`, `5s`, `2m`, `1.5h`, `1d` or a bare number of seconds → milliseconds. */
 export function parseDuration(text: string, option: string): number {
   const trimmed = String(text).trim();
-  let value: number | undefined;
-  if (/^\d+(\.\d+)?$/.test(trimmed)) value = Number(trimmed) * 1000;
-  else if (/^\d+(\.\d+)?\s*[a-z]+$/i.test(trimmed)) value = ms(trimmed as ms.StringValue);
+  const match = /^(\d+(?:\.\d+)?) *([a-z]*)$/i.exec(trimmed);
+  const unit = match ? (match[2] === "" ? SECOND : UNIT_MS[match[2]!.toLowerCase()]) : undefined;
+  const value = match && unit !== undefined ? Number(match[1]) * unit : undefined;
   if (value === undefined || !Number.isFinite(value)) {
     throw new UsageError(`${option}: '${text}' is not a duration (try 500ms, 5s, 2m or a number of seconds)`);
+  }
+  if (value > MAX_DURATION_MS) {
+    throw new UsageError(`${option}: '${text}' is longer than the maximum, ${MAX_DURATION_MS / DAY}d`);
   }
   return Math.round(value);
 }

@@ -2,8 +2,8 @@
 // First of all, the runtime settings (which may start drainit again), then the signal listeners.
 import "./runtime/restart-with-runtime-settings.ts";
 import { routeSignals } from "./runtime/early-signals.ts";
-import { parseCommandLineLoading, usageText, type Invocation } from "./cli/cli.ts";
-import { UsageError, type Config } from "./config.ts";
+import { parseCommandLine, usageText, type Invocation } from "./cli/cli.ts";
+import { LogLevel, UsageError, type Config } from "./config.ts";
 import { EXIT_EXPORT_FAILED, EXIT_INTERNAL_ERROR, EXIT_USAGE } from "./exit-codes.ts";
 import { DrainFile } from "./drain/file.ts";
 import { HealthBindError, serveHealth, type HealthEndpoint } from "./drain/health.ts";
@@ -13,7 +13,7 @@ import { watchTraffic } from "./drain/traffic.ts";
 import { createLogger, takeOwnSigpipe, writeStderr, type Logger } from "./log.ts";
 import { exportRootfs, RootfsError } from "./tools/rootfs.ts";
 import { withoutAddedSettings } from "./runtime/runtime-settings.ts";
-import { SIGNALS } from "./signals.ts";
+import { SIGCHLD, SIGNALS } from "./signals.ts";
 import { Supervisor, type Effects } from "./supervisor/supervisor.ts";
 import { monotonicClock } from "./sys/clock.ts";
 import type { Kernel } from "./sys/kernel.ts";
@@ -56,6 +56,27 @@ function sleepThenExit(ms: number): void {
   setTimeout(() => process.exit(0), ms);
 }
 
+/**
+ * catatonit's pause mode (`-P`, what Podman runs in a pod's infra container): no program; reap
+ * whatever is re-parented to drainit, and exit 0 on TERM or INT.
+ */
+function pauseUntilStopped(warnings: string[]): void {
+  const log = createLogger(LogLevel.warn, "text");
+  for (const warning of warnings) log.warn(warning);
+  const kernel = new LibcKernel();
+  // Not PID 1: orphans must still come to drainit to be reaped, as they would to catatonit.
+  if (kernel.pid() !== 1) kernel.becomeSubreaper();
+  process.chdir("/");
+  const reapAll = () => {
+    while (typeof kernel.reapOne() === "object");
+  };
+  // Signal listeners do not keep the process alive; this timer does, and reaps what a coalesced SIGCHLD left.
+  setInterval(reapAll, 1_000);
+  routeSignals((signal) => {
+    if (signal === SIGNALS.TERM || signal === SIGNALS.INT) process.exit(0);
+    if (signal === SIGCHLD) reapAll();
+  }, onUnexpectedError);
+}
 
 function exportRootfsThenExit(dir: string, as: string): void {
   try {
@@ -143,7 +164,7 @@ async function main(): Promise<void> {
   }
   let invocation: Invocation;
   try {
-    invocation = await parseCommandLineLoading(args, process.env, process.argv0);
+    invocation = parseCommandLine(args, process.env, process.argv0);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     writeStderr(`drainit: ${describeError(error)} (see drainit --help)\n`);
@@ -151,22 +172,13 @@ async function main(): Promise<void> {
   }
   switch (invocation.kind) {
     case "help":
-      process.stdout.write(invocation.text);
-      process.exit(0);
-      break;
     case "version":
       process.stdout.write(invocation.text);
-      process.exit(0);
-      break;
-    case "sleep":
-      sleepThenExit(invocation.ms);
-      break;
-    case "export-rootfs":
-      exportRootfsThenExit(invocation.dir, invocation.as);
-      break;
-    case "run":
-      run(invocation.config, invocation.warnings);
-      break;
+      return process.exit(0);
+    case "sleep": return sleepThenExit(invocation.ms);
+    case "export-rootfs": return exportRootfsThenExit(invocation.dir, invocation.as);
+    case "pause": return pauseUntilStopped(invocation.warnings);
+    case "run": return run(invocation.config, invocation.warnings);
   }
 }
 

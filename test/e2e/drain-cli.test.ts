@@ -71,7 +71,7 @@ describe("bad drain input: one line, exit 2, nothing started", () => {
     ["a negative drain, with =", ["--drain=-1"], {}, /--drain: '-1' is not a duration/],
     ["a garbage duration", ["--grace", "soonish"], {}, /--grace: 'soonish' is not a duration/],
     ["a garbage hook timeout", ["--hook-timeout", "1.5.3s"], {}, /--hook-timeout: '1\.5\.3s' is not a duration/],
-    ["a negative budget from the environment", [], { DRAINIT_BUDGET: "-30s" }, /--budget: '-30s' is not a duration/],
+    ["a negative budget from the environment", [], { DRAINIT_BUDGET: "-30s" }, /DRAINIT_BUDGET: '-30s' is not a duration/],
     ["a hook URL that does not parse", ["--drain-hook", "http://"], {}, /--drain-hook: 'http:\/\/' is not a URL/],
     ["a hook URL with a bad port", ["--drain-hook", "http://127.0.0.1:99999/drain"], {}, /--drain-hook: .* is not a URL/],
     ["a hook URL that is not http", ["--drain-hook", "ftp://example.com/drain"], {}, /not an http\(s\) URL/],

@@ -3,8 +3,12 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { quote } from "shell-quote";
 import { childrenOf, waitFor } from "./harness.ts";
+
+/** Words for a POSIX shell: each in single quotes, a quote inside written as '\''. */
+function quote(words: readonly string[]): string {
+  return words.map((word) => `'${word.replace(/'/g, "'\\''")}'`).join(" ");
+}
 
 let panes = 0;
 

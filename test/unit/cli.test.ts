@@ -1,7 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { loadOptionParser, parseCommandLine, parseDrainHook, personalityOf, type Environment } from "../../src/cli/cli.ts";
+import { describe, expect, it } from "vitest";
+import { parseCommandLine, parseDrainHook, personalityOf, type Environment } from "../../src/cli/cli.ts";
 
-beforeAll(loadOptionParser);
 import { LogLevel, UsageError, type Config } from "../../src/config.ts";
 import { SIGNALS } from "../../src/signals.ts";
 
@@ -400,9 +399,9 @@ describe("environment", () => {
     );
   });
 
-  it("rejects bad values from the environment too", () => {
-    expect(usageErrorOf(["app"], { DRAINIT_DRAIN: "soon" })).toMatch(/^--drain: 'soon' is not a duration/);
-    expect(usageErrorOf(["app"], { DRAINIT_STOP_SIGNAL: "TERM,NOPE" })).toBe("unknown signal 'NOPE'");
+  it("rejects bad values from the environment too, naming the variable", () => {
+    expect(usageErrorOf(["app"], { DRAINIT_DRAIN: "soon" })).toMatch(/^DRAINIT_DRAIN: 'soon' is not a duration/);
+    expect(usageErrorOf(["app"], { DRAINIT_STOP_SIGNAL: "TERM,NOPE" })).toBe("DRAINIT_STOP_SIGNAL: unknown signal 'NOPE'");
   });
 
   it("raises verbosity with DRAINIT_VERBOSE unless -v or -q is given", () => {

@@ -1,8 +1,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
-import { beforeAll, describe, expect, it } from "vitest";
-import { loadOptionParser, parseCommandLine } from "../../src/cli/cli.ts";
+import { describe, expect, it } from "vitest";
+import { parseCommandLine } from "../../src/cli/cli.ts";
 
-beforeAll(loadOptionParser);
 import { UsageError } from "../../src/config.ts";
 import { ElfError, interpreterOf } from "../../src/tools/elf.ts";
 import { RootfsError, mappedSharedLibraries, planRootfs } from "../../src/tools/rootfs.ts";

@@ -1,7 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { loadOptionParser, parseCommandLine } from "../../src/cli/cli.ts";
+import { describe, expect, it } from "vitest";
+import { parseCommandLine } from "../../src/cli/cli.ts";
 
-beforeAll(loadOptionParser);
 import type { Config } from "../../src/config.ts";
 import { SIGNALS } from "../../src/signals.ts";
 import { Supervisor } from "../../src/supervisor/supervisor.ts";
