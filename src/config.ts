@@ -55,7 +55,7 @@ export class UsageError extends Error {}
 
 /**
  * The longest duration any option accepts: 365 days. The clock honours every duration up to it
- * exactly; a longer one is refused at start rather than silently shortened.
+ * exactly (sys/clock.ts chains timers); a longer one is refused at start rather than silently shortened.
  */
 export const MAX_DURATION_MS = 365 * 24 * 3600 * 1000;
 

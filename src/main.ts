@@ -13,9 +13,10 @@ import { watchTraffic } from "./drain/traffic.ts";
 import { createLogger, takeOwnSigpipe, writeStderr, type Logger } from "./log.ts";
 import { exportRootfs, RootfsError } from "./tools/rootfs.ts";
 import { withoutAddedSettings } from "./runtime/runtime-settings.ts";
+import { inheritedDescriptors } from "./runtime/keep-inherited-descriptors.ts";
 import { SIGCHLD, SIGNALS } from "./signals.ts";
 import { Supervisor, type Effects } from "./supervisor/supervisor.ts";
-import { monotonicClock } from "./sys/clock.ts";
+import { monotonicClock, setLongTimeout } from "./sys/clock.ts";
 import type { Kernel } from "./sys/kernel.ts";
 import { LibcKernel } from "./sys/libc.ts";
 import { rawEnvironment, rawTrailingArgs } from "./sys/proc.ts";
@@ -53,7 +54,7 @@ function sleepThenExit(ms: number): void {
   routeSignals((signal) => {
     if (fatal.has(signal)) process.exit(128 + signal);
   }, onUnexpectedError);
-  setTimeout(() => process.exit(0), ms);
+  setLongTimeout(ms, () => process.exit(0));
 }
 
 /**
@@ -138,6 +139,7 @@ function run(config: Config, warnings: string[]): void {
       argv: rawTrailingArgs(config.command.length) ?? config.command,
       env: environment ? withoutAddedSettings(environment) : undefined,
       cwd,
+      fds: inheritedDescriptors(),
     },
     kernel,
     clock: monotonicClock,

@@ -2,6 +2,7 @@
 // those of runtime-settings.ts are unset, drainit starts itself again with them set (same pid,
 // same arguments). The child and hooks get the environment without them (withoutAddedSettings).
 import { ADDED_SETTINGS_VARIABLE, RUNTIME_SETTINGS, missingSettings } from "./runtime-settings.ts";
+import { keepInheritedAcrossExec } from "./keep-inherited-descriptors.ts";
 import { execSelf, setProcessName } from "../sys/libc.ts";
 import { rawCommandLine, rawEnvironment } from "../sys/proc.ts";
 
@@ -23,8 +24,10 @@ function restartWithSettings(): void {
     ...missing.map((name) => encoder.encode(`${name}=${RUNTIME_SETTINGS[name]}`)),
     encoder.encode(`${ADDED_SETTINGS_VARIABLE}=${missing.join(",")}`),
   ];
+  keepInheritedAcrossExec(true);
   // Returns only if the exec failed: then drainit runs on, as it would have without the settings.
   execSelf(commandLine, [...env, ...added]);
+  keepInheritedAcrossExec(false);
 }
 
 restartWithSettings();

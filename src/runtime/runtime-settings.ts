@@ -1,11 +1,18 @@
 // Settings the runtime needs to survive a container whose process limit the app has used up
 // (pure: which they are, which are missing, and how to take them out of an environment again).
-// Its garbage collector starts helper threads on demand and aborts when the kernel refuses one,
-// which, in PID 1, ends the container; with these settings it needs no thread of its own.
+// The runtime starts helper threads on demand and aborts when the kernel refuses one, which, in
+// PID 1, ends the container. Its garbage collector's helpers are needed at all only without the
+// first two settings. The JIT worker, the block warm-up and the allocator's purge scavenger exit
+// after about ten idle seconds and are started again under load (a signal flood after a quiet
+// spell): the last three settings keep them from ever being needed. (Turning the JIT off is not
+// an option: bun:ffi needs it.)
 
 export const RUNTIME_SETTINGS: Readonly<Record<string, string>> = {
   BUN_JSC_useConcurrentGC: "0",
   BUN_JSC_numberOfGCMarkers: "1",
+  BUN_JSC_useConcurrentJIT: "0",
+  BUN_JSC_useWarmUpMarkedBlocks: "0",
+  MIMALLOC_PURGE_DELAY: "0",
 };
 
 /** Names the restart added, comma-separated: the ones to take out of the child's environment. */

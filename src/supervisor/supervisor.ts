@@ -39,6 +39,8 @@ export interface Launch {
   env?: ReadonlyArray<string | Uint8Array>;
   /** Where hooks run: the directory drainit was started in (drainit itself moves to /). */
   cwd?: string;
+  /** The descriptors from 3 up that drainit inherited: the child's, never a hook's. */
+  fds?: ReadonlyArray<number>;
 }
 
 export interface SupervisorDeps {
@@ -116,6 +118,7 @@ export class Supervisor {
       env: this.deps.launch.env,
       isolation: config.singleChild ? "group" : "session",
       terminal: terminal.kind === "hand-over" ? terminal.path : undefined,
+      fds: this.deps.launch.fds,
     });
     if (result.errno !== undefined) {
       log.error(`cannot run '${config.command[0]}': ${result.reason}`);

@@ -24,6 +24,11 @@ export interface SpawnRequest {
    * thereby acquires it as its controlling terminal, which posix_spawn offers no other way to do.
    */
   terminal?: string;
+  /**
+   * Descriptors from 3 up that the new process gets, open at the same numbers (drainit keeps
+   * them close-on-exec). Every other descriptor of drainit's is close-on-exec: not passed on.
+   */
+  fds?: ReadonlyArray<number>;
 }
 
 /** The terminal on a file descriptor, as drainit stands towards it. */

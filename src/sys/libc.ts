@@ -1,6 +1,7 @@
 // The Kernel, implemented with libc through bun:ffi. The only file that knows about pointers.
 import { dlopen, FFIType, ptr, read, CString, type Pointer } from "bun:ffi";
-import { fstatSync, readlinkSync, statSync } from "node:fs";
+import { accessSync, constants as fsConstants, fstatSync, readlinkSync, statSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import type { Kernel, Reaped, SpawnRequest, SpawnResult, TerminalInfo } from "./kernel.ts";
 
 const { i32, u64, ptr: pointer } = FFIType;
@@ -17,6 +18,7 @@ const libc = dlopen("libc.so.6", {
   posix_spawn_file_actions_destroy: { args: [pointer], returns: i32 },
   posix_spawn_file_actions_addchdir_np: { args: [pointer, pointer], returns: i32 },
   posix_spawn_file_actions_addopen: { args: [pointer, i32, pointer, i32, FFIType.u32], returns: i32 },
+  posix_spawn_file_actions_adddup2: { args: [pointer, i32, i32], returns: i32 },
   isatty: { args: [i32], returns: i32 },
   tcgetsid: { args: [i32], returns: i32 },
   tcgetpgrp: { args: [i32], returns: i32 },
@@ -52,11 +54,14 @@ const ECHILD = 10;
 const EINTR = 4;
 const ENOENT = 2;
 const ESRCH = 3;
+const ENOEXEC = 8;
 // <fcntl.h>, <asm-generic/ioctls.h>
 const O_RDWR = 2;
 const O_NONBLOCK = 0o4000;
+const F_SETFD = 2;
 const F_GETFL = 3;
 const F_SETFL = 4;
+const FD_CLOEXEC = 1;
 const TIOCNOTTY = 0x5422n;
 const AF_NETLINK = 16;
 const SOCK_DGRAM = 2;
@@ -84,6 +89,7 @@ const ALL_SIGNALS = new Uint8Array(SIGSET_BYTES).fill(0xff, 0, 8);
 const NO_SIGNALS = new Uint8Array(SIGSET_BYTES);
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 function cString(value: string | Uint8Array): Uint8Array {
   const bytes = typeof value === "string" ? encoder.encode(value) : value;
@@ -169,6 +175,40 @@ export function setProcessName(name: string): void {
   libc.prctl(PR_SET_NAME, BigInt(ptr(bytes)), 0n, 0n, 0n);
 }
 
+/** Marks a descriptor close-on-exec, or clears the mark so that an exec keeps it open. */
+export function setCloseOnExec(fd: number, closeOnExec: boolean): void {
+  libc.fcntl(fd, F_SETFD, closeOnExec ? FD_CLOEXEC : 0);
+}
+
+/** The shell execvp runs a file with when the kernel does not know its format. */
+const SHELL = "/bin/sh";
+/** What posix_spawnp searches when PATH is unset (glibc's confstr(_CS_PATH)). */
+const DEFAULT_PATH = "/bin:/usr/bin";
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, fsConstants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The file posix_spawnp ran for `name`: `name` itself when it holds a slash, else the first
+ * executable file of that name along PATH (drainit's own PATH, as posix_spawnp uses). Relative
+ * paths are looked at from `cwd`, where the new process runs, and returned as they are.
+ */
+function resolveCommand(name: string, cwd: string): string | null {
+  const at = (path: string) => (isAbsolute(path) ? path : join(cwd, path));
+  if (name.includes("/")) return isExecutableFile(at(name)) ? name : null;
+  for (const dir of (process.env.PATH ?? DEFAULT_PATH).split(":")) {
+    const path = dir === "" ? name : `${dir}/${name}`;
+    if (isExecutableFile(at(path))) return path;
+  }
+  return null;
+}
+
 export class LibcKernel implements Kernel {
   private readonly statusSlot = new Int32Array(1);
 
@@ -181,7 +221,8 @@ export class LibcKernel implements Kernel {
     const envp = cStringArray(env, keep);
     const file = cString(request.argv[0] ?? "");
     const pidOut = new Int32Array(1);
-    const needsActions = request.cwd !== undefined || request.terminal !== undefined;
+    const handedDown = request.fds ?? [];
+    const needsActions = request.cwd !== undefined || request.terminal !== undefined || handedDown.length > 0;
     const actions = needsActions ? new Uint8Array(FILE_ACTIONS_BYTES) : null;
 
     let flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
@@ -201,13 +242,28 @@ export class LibcKernel implements Kernel {
         keep.push(tty);
         libc.posix_spawn_file_actions_addopen(actions, 0, tty, O_RDWR, 0);
       }
+      // dup2 of a descriptor onto itself clears close-on-exec in the new process only (glibc
+      // 2.29 and later, as POSIX now says): drainit keeps them close-on-exec for everything else.
+      for (const fd of handedDown) libc.posix_spawn_file_actions_adddup2(actions, fd, fd);
     }
     try {
       libc.posix_spawnattr_setflags(attr, flags);
       libc.posix_spawnattr_setsigdefault(attr, ALL_SIGNALS);
       libc.posix_spawnattr_setsigmask(attr, NO_SIGNALS);
       libc.posix_spawnattr_setpgroup(attr, 0);
-      const rc = libc.posix_spawnp(pidOut, file, actions, attr, argv, envp);
+      let rc = libc.posix_spawnp(pidOut, file, actions, attr, argv, envp);
+      if (rc === ENOEXEC) {
+        // A file the kernel cannot run (a script without #!) runs with /bin/sh, as execvp does
+        // (and dumb-init and tini with it); glibc's posix_spawnp no longer does so itself.
+        const script = resolveCommand(decoder.decode(file.subarray(0, -1)), request.cwd ?? process.cwd());
+        if (!isExecutableFile(SHELL)) {
+          return { errno: rc, reason: `${describeErrno(rc)} (not a program, and there is no ${SHELL} to run it as a script)`, notFound: false };
+        }
+        if (script !== null) {
+          const shellArgv = cStringArray([SHELL, script, ...request.argv.slice(1)], keep);
+          rc = libc.posix_spawnp(pidOut, cString(SHELL), actions, attr, shellArgv, envp);
+        }
+      }
       if (rc !== 0) return { errno: rc, reason: describeErrno(rc), notFound: rc === ENOENT };
       return { pid: pidOut[0]! };
     } finally {

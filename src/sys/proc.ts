@@ -1,6 +1,7 @@
-// drainit's own arguments and environment as the kernel holds them: raw bytes, so that
-// what is not valid UTF-8 still reaches the child unchanged.
-import { readFileSync, readdirSync } from "node:fs";
+// What /proc tells, read in one place for drainit and its tests: drainit's own arguments and
+// environment as raw bytes (what is not valid UTF-8 still reaches the child unchanged), its open
+// descriptors, and the process table (/proc/PID/stat).
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 
 function splitNul(bytes: Uint8Array): Uint8Array[] {
   const parts: Uint8Array[] = [];
@@ -85,4 +86,40 @@ export function allProcesses(): ProcessStat[] {
     if (stat) found.push(stat);
   }
   return found;
+}
+
+/** One of drainit's open descriptors: its number and what /proc/self/fd says it is. */
+export interface OpenDescriptor {
+  fd: number;
+  /** The link's target: a path, `pipe:[ino]`, `socket:[ino]`, `anon_inode:[eventpoll]`… */
+  target: string;
+}
+
+/** Every descriptor open now (the one used to list them excepted); empty when /proc cannot tell. */
+export function openDescriptors(): OpenDescriptor[] {
+  let names: string[];
+  try {
+    names = readdirSync("/proc/self/fd");
+  } catch {
+    return [];
+  }
+  const open: OpenDescriptor[] = [];
+  for (const name of names) {
+    try {
+      open.push({ fd: Number(name), target: readlinkSync(`/proc/self/fd/${name}`) });
+    } catch {
+      // Closed since the listing: the directory's own descriptor.
+    }
+  }
+  return open;
+}
+
+/** The descriptors an epoll instance watches (its `tfd:` lines in /proc/self/fdinfo). */
+export function epollWatches(fd: number): number[] {
+  try {
+    const info = readFileSync(`/proc/self/fdinfo/${fd}`, "utf8");
+    return [...info.matchAll(/^tfd:\s+(\d+)/gm)].map((match) => Number(match[1]));
+  } catch {
+    return [];
+  }
 }

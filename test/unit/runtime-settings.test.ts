@@ -15,7 +15,19 @@ describe("runtime settings", () => {
   });
 
   it("leave the caller's own values alone", () => {
-    expect(missingSettings({ BUN_JSC_useConcurrentGC: "1" })).toEqual(["BUN_JSC_numberOfGCMarkers"]);
+    expect(missingSettings({ BUN_JSC_useConcurrentGC: "1", MIMALLOC_PURGE_DELAY: "10" })).toEqual([
+      "BUN_JSC_numberOfGCMarkers",
+      "BUN_JSC_useConcurrentJIT",
+      "BUN_JSC_useWarmUpMarkedBlocks",
+    ]);
+  });
+
+  it("include those that leave no helper thread to start again after an idle spell", () => {
+    expect(RUNTIME_SETTINGS).toMatchObject({
+      BUN_JSC_useConcurrentJIT: "0",
+      BUN_JSC_useWarmUpMarkedBlocks: "0",
+      MIMALLOC_PURGE_DELAY: "0",
+    });
   });
 
   it("are not added twice: after the restart nothing is missing", () => {
@@ -27,8 +39,9 @@ describe("runtime settings", () => {
       "PATH=/bin",
       "BUN_JSC_useConcurrentGC=1",
       "BUN_JSC_numberOfGCMarkers=1",
+      "MIMALLOC_PURGE_DELAY=0",
       "EMPTY=",
-      `${ADDED_SETTINGS_VARIABLE}=BUN_JSC_numberOfGCMarkers`,
+      `${ADDED_SETTINGS_VARIABLE}=BUN_JSC_numberOfGCMarkers,MIMALLOC_PURGE_DELAY`,
     );
     expect(text(withoutAddedSettings(env))).toEqual(["PATH=/bin", "BUN_JSC_useConcurrentGC=1", "EMPTY="]);
   });
