@@ -1,5 +1,5 @@
 // drainit's entry point: wire the command line, the kernel and the drain helpers to the supervisor.
-// First of all, the runtime settings (which may start drainit again), then the signal listeners.
+// First of all, the runtime settings (which may start drainit again), then the signal handler.
 import "./runtime/restart-with-runtime-settings.ts";
 import { routeSignals } from "./runtime/early-signals.ts";
 import { parseCommandLine, usageText, type Invocation } from "./cli/cli.ts";
@@ -151,10 +151,12 @@ function run(config: Config, warnings: string[]): void {
   if (running.state === "exited") return;
   // The child keeps the caller's directory; drainit itself must not hold a mount busy.
   process.chdir("/");
-  routeSignals((signal) => {
-    // Writing a log line to a stderr nobody reads raises SIGPIPE here: forwarding it would kill the app.
-    if (signal === SIGNALS.PIPE && takeOwnSigpipe()) return;
-    running.receiveSignal(signal);
+  routeSignals((signal, senderPid) => {
+    // Writing a log line to a stderr nobody reads raises SIGPIPE here: forwarding it would kill
+    // the app. drainit's own handler tells that one apart by its sender and never routes it; the
+    // runtime's listeners, used when that handler is missing, cannot tell.
+    if (signal === SIGNALS.PIPE && senderPid === undefined && takeOwnSigpipe()) return;
+    running.receiveSignal(signal, senderPid);
   }, onUnexpectedError);
 }
 

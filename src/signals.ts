@@ -7,23 +7,38 @@ export const SIGNALS: Readonly<Record<string, number>> = {
   PROF: 27, WINCH: 28, IO: 29, PWR: 30, SYS: 31,
 };
 
-const SIGNAL_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
-  Object.entries(SIGNALS).map(([name, num]) => [num, name]),
-);
-
 /** Highest signal number the kernel accepts (real-time signals included). */
 const MAX_SIGNAL = 64;
+/** The first real-time signal an application may use: glibc keeps 32 and 33 for its threads. */
+const SIGRTMIN = 34;
+const SIGRTMAX = MAX_SIGNAL;
+
+/** Old names `kill` still accepts for a signal that has a newer one. */
+const ALIASES: Readonly<Record<string, number>> = { IOT: 6, CLD: 17, POLL: 29 };
+
+/** Real-time signals as `kill -l` names them: RTMIN, RTMIN+1 … RTMIN+15, RTMAX-14 … RTMAX-1, RTMAX. */
+function realTimeName(num: number): string {
+  if (num === SIGRTMIN) return "RTMIN";
+  if (num === SIGRTMAX) return "RTMAX";
+  const fromMin = num - SIGRTMIN;
+  const toMax = SIGRTMAX - num;
+  return fromMin <= toMax ? `RTMIN+${fromMin}` : `RTMAX-${toMax}`;
+}
+
+const SIGNAL_NAMES: Readonly<Record<number, string>> = Object.fromEntries([
+  ...Object.entries(SIGNALS).map(([name, num]) => [num, name]),
+  ...Array.from({ length: SIGRTMAX - SIGRTMIN + 1 }, (_, i) => [SIGRTMIN + i, realTimeName(SIGRTMIN + i)]),
+]);
 
 /**
- * The signals drainit listens to and forwards. The runtime cannot listen to
- * PWR (its garbage collector uses it) nor to real-time signals, and KILL/STOP
- * cannot be caught at all; fault signals (SEGV, BUS, ILL, FPE, ABRT) are about
- * drainit itself, not requests to pass on.
+ * The signals drainit forwards: every one but KILL and STOP (which cannot be caught), 32 and
+ * 33 (glibc's own, never sent to a process from outside) and CHLD (drainit reaps on it).
+ * Kill-sent SEGV, BUS, ILL, FPE, ABRT and TRAP are forwarded too; a genuine fault of drainit's
+ * own is not a signal anybody sent (see src/sys/signal-handler.c).
  */
-export const FORWARDED_SIGNALS: readonly number[] = [
-  "HUP", "INT", "QUIT", "USR1", "USR2", "PIPE", "ALRM", "TERM", "CONT", "TSTP", "TTIN",
-  "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "SYS", "TRAP",
-].map((name) => SIGNALS[name]!);
+export const FORWARDED_SIGNALS: readonly number[] = Array.from({ length: MAX_SIGNAL }, (_, i) => i + 1).filter(
+  (num) => ![SIGNALS.KILL, SIGNALS.STOP, SIGNALS.CHLD, 32, 33].includes(num),
+);
 
 export const SIGCHLD = SIGNALS.CHLD!;
 export const SIGTERM = SIGNALS.TERM!;
@@ -45,9 +60,19 @@ export function parseSignal(text: string, { allowZero = false } = {}): number {
     throw new SignalError(`not a signal number: '${text}' (1-${MAX_SIGNAL})`);
   }
   const name = trimmed.toUpperCase().replace(/^SIG/, "");
-  const num = SIGNALS[name];
+  const num = SIGNALS[name] ?? ALIASES[name] ?? realTimeNumber(name);
   if (num === undefined) throw new SignalError(`unknown signal '${text}'`);
   return num;
+}
+
+/** RTMIN, RTMIN+N, RTMAX, RTMAX-N (as `kill -l` spells them) → 34-64; anything else → undefined. */
+function realTimeNumber(name: string): number | undefined {
+  const match = /^RT(MIN|MAX)(?:([+-])(\d{1,2}))?$/.exec(name);
+  if (!match) return undefined;
+  const [, end, sign, offset] = match;
+  if (sign && sign !== (end === "MIN" ? "+" : "-")) return undefined;
+  const num = end === "MIN" ? SIGRTMIN + Number(offset ?? 0) : SIGRTMAX - Number(offset ?? 0);
+  return num >= SIGRTMIN && num <= SIGRTMAX ? num : undefined;
 }
 
 export function signalName(num: number): string {

@@ -1,9 +1,12 @@
 // Runs first: the runtime reads its settings only from the environment it starts with, so when
 // those of runtime-settings.ts are unset, drainit starts itself again with them set (same pid,
 // same arguments). The child and hooks get the environment without them (withoutAddedSettings).
+// Signals are blocked from just before the exec until early-signals.ts has its handler in place:
+// the mask survives the exec, so a signal sent in between waits instead of being lost (PID 1
+// drops a signal it has no handler for) or killing drainit.
 import { ADDED_SETTINGS_VARIABLE, RUNTIME_SETTINGS, missingSettings } from "./runtime-settings.ts";
 import { keepInheritedAcrossExec } from "./keep-inherited-descriptors.ts";
-import { execSelf, setProcessName } from "../sys/libc.ts";
+import { blockAllSignals, execSelf, setProcessName, unblockAllSignals } from "../sys/libc.ts";
 import { rawCommandLine, rawEnvironment } from "../sys/proc.ts";
 
 const encoder = new TextEncoder();
@@ -25,8 +28,10 @@ function restartWithSettings(): void {
     encoder.encode(`${ADDED_SETTINGS_VARIABLE}=${missing.join(",")}`),
   ];
   keepInheritedAcrossExec(true);
+  blockAllSignals();
   // Returns only if the exec failed: then drainit runs on, as it would have without the settings.
   execSelf(commandLine, [...env, ...added]);
+  unblockAllSignals();
   keepInheritedAcrossExec(false);
 }
 

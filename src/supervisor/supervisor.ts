@@ -134,7 +134,10 @@ export class Supervisor {
     this.armSafetyReap();
   }
 
-  /** Every signal drainit listens to arrives here, SIGCHLD included; `senderPid` when known, for the log. */
+  /**
+   * Every signal drainit listens to arrives here, SIGCHLD included. `senderPid`, when known, is
+   * the sending process as drainit's namespace sees it (0: the kernel or an outer namespace).
+   */
   receiveSignal(signal: number, senderPid?: number): void {
     this.handle({ kind: "signal", signal, senderPid });
   }
@@ -174,7 +177,7 @@ export class Supervisor {
       return;
     }
     if (this.phase === "idle" || this.phase === "exited") return;
-    this.deps.log.trace("received signal", { signal: signalName(signal), sender: senderPid });
+    this.deps.log.debug("received signal", { signal: signalName(signal), from: senderPid });
     // A zombie stays a member of its process group until reaped, and kill(-group) walks every
     // member: under a storm of orphans and signals, forwarding would cost more with each exit.
     this.reapChildren();

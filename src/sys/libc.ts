@@ -1,6 +1,6 @@
 // The Kernel, implemented with libc through bun:ffi. The only file that knows about pointers.
 import { dlopen, FFIType, ptr, read, CString, type Pointer } from "bun:ffi";
-import { accessSync, constants as fsConstants, fstatSync, readlinkSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants as fsConstants, fstatSync, readlinkSync, statSync, writeSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import type { Kernel, Reaped, SpawnRequest, SpawnResult, TerminalInfo } from "./kernel.ts";
 
@@ -35,6 +35,10 @@ const libc = dlopen("libc.so.6", {
   close: { args: [i32], returns: i32 },
   fcntl: { args: [i32, i32, i32], returns: i32 },
   execve: { args: [pointer, pointer, pointer], returns: i32 },
+  pipe2: { args: [pointer, i32], returns: i32 },
+  read: { args: [i32, pointer, u64], returns: i32 },
+  sigprocmask: { args: [i32, pointer, pointer], returns: i32 },
+  memfd_create: { args: [pointer, FFIType.u32], returns: i32 },
   strerror: { args: [i32], returns: FFIType.cstring },
   __errno_location: { args: [], returns: pointer },
 }).symbols;
@@ -54,6 +58,15 @@ const ECHILD = 10;
 const EINTR = 4;
 const ENOENT = 2;
 const ESRCH = 3;
+const EINVAL = 22;
+// <signal.h>, <linux/memfd.h>
+const SIG_BLOCK = 0;
+const SIG_SETMASK = 2;
+const MFD_CLOEXEC = 1;
+/** Kernels since 6.3 take it to mean "executable" (and refuse it where sysctl vm.memfd_noexec forbids). */
+const MFD_EXEC = 0x10;
+/** Room for about 87,000 signal records before one has to wait for the event loop (16 pages if unused). */
+const SIGNAL_PIPE_BYTES = 1 << 20;
 const ENOEXEC = 8;
 // <fcntl.h>, <asm-generic/ioctls.h>
 const O_RDWR = 2;
@@ -61,6 +74,8 @@ const O_NONBLOCK = 0o4000;
 const F_SETFD = 2;
 const F_GETFL = 3;
 const F_SETFL = 4;
+const O_CLOEXEC = 0o2000000;
+const F_SETPIPE_SZ = 1031;
 const FD_CLOEXEC = 1;
 const TIOCNOTTY = 0x5422n;
 const AF_NETLINK = 16;
@@ -173,6 +188,85 @@ export function execSelf(argv: ReadonlyArray<Uint8Array>, env: ReadonlyArray<str
 export function setProcessName(name: string): void {
   const bytes = cString(encoder.encode(name).subarray(0, PROCESS_NAME_BYTES));
   libc.prctl(PR_SET_NAME, BigInt(ptr(bytes)), 0n, 0n, 0n);
+}
+
+/**
+ * Blocks every signal in the calling thread. The mask survives execve: a signal sent while
+ * drainit starts itself again waits, pending, until unblockAllSignals.
+ */
+export function blockAllSignals(): void {
+  libc.sigprocmask(SIG_BLOCK, ALL_SIGNALS, null);
+}
+
+export function unblockAllSignals(): void {
+  libc.sigprocmask(SIG_SETMASK, NO_SIGNALS, null);
+}
+
+/** What the installed signal handler gives the event loop. */
+export interface SignalPipe {
+  /** Non-blocking read end of the pipe the handler writes one record per signal to. */
+  readFd: number;
+  /** Standard signals whose record met a full pipe since the last call (bit n-1 for signal n). */
+  takeOverflowed(): number;
+}
+
+/** A descriptor for `bytes`, in memory only (no file system needs to be writable or executable). */
+function memoryFile(name: string, bytes: Uint8Array): number {
+  const cName = cString(name);
+  let fd = libc.memfd_create(cName, MFD_CLOEXEC | MFD_EXEC);
+  // Kernels before 6.3 know no MFD_EXEC: there every memory file may be mapped executable.
+  if (fd < 0 && errno() === EINVAL) fd = libc.memfd_create(cName, MFD_CLOEXEC);
+  if (fd < 0) throw new Error(`memfd_create: ${describeErrno(errno())}`);
+  try {
+    writeSync(fd, bytes);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return fd;
+}
+
+/**
+ * Loads the signal handler (src/sys/signal-handler.c, built as a shared object) from `object`,
+ * gives it a new pipe and installs it for every signal it takes. Throws with the reason when
+ * any step fails; nothing is installed then.
+ */
+export function installSignalHandler(object: Uint8Array): SignalPipe {
+  const fd = memoryFile("drainit-signal-handler", object);
+  let handler;
+  try {
+    handler = dlopen(`/proc/self/fd/${fd}`, {
+      drainit_install_signal_handler: { args: [i32], returns: i32 },
+      drainit_take_overflowed: { args: [], returns: FFIType.u32 },
+    }).symbols;
+  } finally {
+    // The mapping keeps the code; the descriptor is not needed once it is loaded.
+    closeSync(fd);
+  }
+  const ends = new Int32Array(2);
+  if (libc.pipe2(ends, O_NONBLOCK | O_CLOEXEC) !== 0) throw new Error(`pipe2: ${describeErrno(errno())}`);
+  const [readFd, writeFd] = [ends[0]!, ends[1]!];
+  // A bigger pipe only costs memory while a storm fills it; failing to get one is no reason to stop.
+  libc.fcntl(writeFd, F_SETPIPE_SZ, SIGNAL_PIPE_BYTES);
+  const installed = handler.drainit_install_signal_handler(writeFd);
+  if (installed <= 0) {
+    libc.close(readFd);
+    libc.close(writeFd);
+    throw new Error("sigaction refused every signal");
+  }
+  return { readFd, takeOverflowed: () => handler.drainit_take_overflowed() as number };
+}
+
+/** Reads what `fd` (non-blocking) holds now into `buffer`: the byte count, 0 when it is empty. */
+export function readAvailable(fd: number, buffer: Uint8Array): number {
+  for (;;) {
+    const count = libc.read(fd, buffer, buffer.length);
+    if (count >= 0) return count;
+    const code = errno();
+    if (code === EINTR) continue;
+    if (code === EAGAIN) return 0;
+    throw new Error(`read: ${describeErrno(code)}`);
+  }
 }
 
 /** Marks a descriptor close-on-exec, or clears the mark so that an exec keeps it open. */

@@ -3,11 +3,11 @@
 // installed offline: node_modules/.bin/drainit is the executable itself, PID 1 with no Node.js.
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, childrenOf, runInit, runToExit } from "./harness.ts";
+import { HELPERS, ROOT, childrenOf, runInit, runToExit, waitFor } from "./harness.ts";
 
 const QEMU = "qemu-aarch64-static";
 const SYSROOT = "/usr/aarch64-linux-gnu";
@@ -117,6 +117,35 @@ describe("the linux-arm64 executable under qemu-user", () => {
       expect((await run.finished).code).toBe(3);
     } finally {
       run.kill();
+    }
+  }, EMULATED_MS);
+});
+
+describe("the linux-arm64 executable's own signal handler, under qemu-user", () => {
+  const arm64 = () => join(first, "drainit-linux-arm64");
+
+  // Signals the runtime's listeners never see: only the handler built for arm64 (an x64 one
+  // would not load, and drainit would say so on stderr) gets them to the app.
+  it("as PID 1, forwards RTMIN+3, STKFLT, PWR, RTMAX and kill-sent ABRT and SEGV, and survives them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "drainit-arm64-signals-"));
+    const file = join(dir, "signals");
+    const run = runInit(["-L", SYSROOT, arm64(), "perl", join(HELPERS, "record-all-signals.pl"), file, "42"], {
+      binary: QEMU,
+    });
+    const recorded = () => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : []);
+    try {
+      await run.waitForOutput(/ready/, "stdout", EMULATED_MS);
+      const sent = [37, 16, 30, 64, 6, 11, 15];
+      for (const signal of sent) {
+        await run.signal(signal);
+        await waitFor(() => (recorded().includes(String(signal)) ? true : null), 20_000, `signal ${signal} at the app`);
+      }
+      expect((await run.finished).code).toBe(42);
+      expect(recorded()).toEqual(sent.map(String));
+      expect(run.stderr).not.toMatch(/cannot install its signal handler/);
+    } finally {
+      run.kill();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, EMULATED_MS);
 });

@@ -196,8 +196,13 @@ describe("log options", () => {
 describe("drain options", () => {
   it("refuses a stop signal drainit cannot listen to", () => {
     expect(usageErrorOf(["--stop-signal", "KILL", "app"])).toMatch(/cannot listen to KILL/);
-    expect(usageErrorOf(["--stop-signal", "PWR", "app"])).toMatch(/cannot listen to PWR/);
-    expect(usageErrorOf(["--stop-signal", "40", "app"])).toMatch(/cannot listen to 40/);
+    expect(usageErrorOf(["--stop-signal", "STOP", "app"])).toMatch(/cannot listen to STOP/);
+    expect(usageErrorOf(["--stop-signal", "32", "app"])).toMatch(/cannot listen to 32/);
+  });
+
+  it("takes PWR and real-time signals as stop signals (systemd-style images stop on RTMIN+3)", () => {
+    expect([...configOf(["--stop-signal", "SIGRTMIN+3", "app"]).stopSignals]).toEqual([37]);
+    expect([...configOf(["--stop-signal", "PWR", "app"]).stopSignals]).toEqual([30]);
   });
 
   it("defaults to TERM, no drain, no hook, a 30 s hook timeout and no grace or budget", () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
   FORWARDED_SIGNALS,
-  SIGNALS,
   SignalError,
   parseRewrites,
   parseSignal,
@@ -57,25 +56,53 @@ describe("signalName", () => {
     expect(signalName(17)).toBe("CHLD");
   });
 
-  it("falls back to the number for real-time signals", () => {
-    expect(signalName(40)).toBe("40");
+  it("names real-time signals as kill -l does", () => {
+    expect(signalName(34)).toBe("RTMIN");
+    expect(signalName(37)).toBe("RTMIN+3");
+    expect(signalName(49)).toBe("RTMIN+15");
+    expect(signalName(50)).toBe("RTMAX-14");
+    expect(signalName(63)).toBe("RTMAX-1");
+    expect(signalName(64)).toBe("RTMAX");
+  });
+
+  it("gives every real-time signal a name parseSignal reads back", () => {
+    for (let num = 34; num <= 64; num++) expect(parseSignal(`SIG${signalName(num)}`)).toBe(num);
+  });
+});
+
+describe("real-time signal names", () => {
+  it.each([
+    ["RTMIN", 34],
+    ["SIGRTMIN", 34],
+    ["RTMIN+0", 34],
+    ["SIGRTMIN+3", 37],
+    ["rtmin+3", 37],
+    ["RTMIN+30", 64],
+    ["RTMAX", 64],
+    ["SIGRTMAX-1", 63],
+    ["RTMAX-14", 50],
+    ["RTMAX-30", 34],
+    ["IOT", 6],
+    ["SIGPOLL", 29],
+    ["CLD", 17],
+  ])("reads %j as %i", (text, num) => {
+    expect(parseSignal(text)).toBe(num);
+  });
+
+  it.each(["RTMIN+31", "RTMAX-31", "RTMIN-1", "RTMAX+1", "RTMIN+", "RTMIN3", "RTMID"])("rejects %j", (text) => {
+    expect(() => parseSignal(text)).toThrow(SignalError);
   });
 });
 
 describe("FORWARDED_SIGNALS", () => {
-  it("holds every signal the runtime can listen to", () => {
-    const names = FORWARDED_SIGNALS.map(signalName).sort();
-    expect(names).toEqual(
-      [
-        "HUP", "INT", "QUIT", "USR1", "USR2", "PIPE", "ALRM", "TERM", "CONT", "TSTP", "TTIN",
-        "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "SYS", "TRAP",
-      ].sort(),
-    );
+  it("holds every signal 1-64 but KILL, STOP, CHLD and glibc's 32 and 33", () => {
+    const expected = Array.from({ length: 64 }, (_, i) => i + 1).filter((n) => ![9, 17, 19, 32, 33].includes(n));
+    expect([...FORWARDED_SIGNALS].sort((a, b) => a - b)).toEqual(expected);
   });
 
-  it("leaves out what cannot be caught or is handled, not forwarded", () => {
-    for (const name of ["KILL", "STOP", "CHLD", "PWR", "SEGV"]) {
-      expect(FORWARDED_SIGNALS).not.toContain(SIGNALS[name]);
+  it("includes what the runtime cannot listen to: PWR, STKFLT, real-time and kill-sent fault signals", () => {
+    for (const name of ["PWR", "STKFLT", "SEGV", "ABRT", "BUS", "ILL", "FPE", "TRAP", "RTMIN+3", "RTMAX"]) {
+      expect(FORWARDED_SIGNALS).toContain(parseSignal(name));
     }
   });
 });
