@@ -16,8 +16,9 @@ for (const path of process.argv.slice(2)) {
       if (test.status === "passed") passed += 1;
       else if (test.status === "failed") failed += 1;
     }
-    // A file that failed to load has no tests but is a failure all the same.
-    if (tests.length === 0 && file.status === "failed") failed += 1;
+    // A file that failed to load, or whose set-up failed (its tests then count as skipped), is a
+    // failure all the same.
+    if (file.status === "failed" && !tests.some((test) => test.status === "failed")) failed += 1;
   }
 }
 console.log(`${passed} passed, ${failed} failed`);

@@ -115,7 +115,8 @@ for (const pid1 of [true, false]) {
       const hookOut = join(dir, "hook-fds");
       const hook = `sh -c 'ls -l /proc/self/fd > ${hookOut}'`;
       const childOut = join(dir, "child-fds");
-      const app = `ls -l /proc/self/fd > ${childOut}; trap 'exit 0' TERM; while :; do sleep 0.1; done`;
+      // The trap comes first: the list on disk is the test's sign that the app is ready for TERM.
+      const app = `trap 'exit 0' TERM; ls -l /proc/self/fd > ${childOut}; while :; do sleep 0.1; done`;
       const script = `exec 4>${dir}/a 9</etc/hostname; exec ${launch} --drain-hook "${hook}" -- bash -c "${app}"`;
       const run = start(["-c", CLOSE_STRAYS + script], { binary: "bash", notPid1: true });
       const listed = () => {
