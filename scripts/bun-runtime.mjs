@@ -10,9 +10,9 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** npm package of the Bun runtime per drainit architecture (Bun says aarch64 where Node says arm64). */
-export const RUNTIME_PACKAGES = { x64: "@oven/bun-linux-x64", arm64: "@oven/bun-linux-aarch64" };
+const RUNTIME_PACKAGES = { x64: "@oven/bun-linux-x64", arm64: "@oven/bun-linux-aarch64" };
 
-export function bunVersion() {
+function bunVersion() {
   const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   return manifest.devDependencies.bun;
 }

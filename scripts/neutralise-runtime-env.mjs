@@ -11,7 +11,7 @@
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 
 /** Names the runtime must contain: if a Bun upgrade drops one, look again at what it does. */
-export const NEUTRALISED_NAMES = ["BUN_OPTIONS", "BUN_BE_BUN", "BUN_INSPECT"];
+const NEUTRALISED_NAMES = ["BUN_OPTIONS", "BUN_BE_BUN", "BUN_INSPECT"];
 
 export function writeNeutralisedRuntime(bunExecutable, outfile) {
   const bytes = readFileSync(bunExecutable);

@@ -10,7 +10,7 @@ reports="$(mktemp -d)"
 # The engines of test/engine are stopped however this script ends.
 trap 'bash scripts/engine-stop.sh; rm -rf "$reports"' EXIT
 status=0
-npx vitest run test/unit test/e2e --reporter=default --reporter=json --outputFile="$reports/main.json" "$@" || status=$?
+npx vitest run test/unit test/e2e test/lint --reporter=default --reporter=json --outputFile="$reports/main.json" "$@" || status=$?
 # The stress tests make processes by the thousand: alone, one file at a time, so that they
 # neither exhaust the process table under the other tests nor are slowed down by them.
 npx vitest run test/stress --no-file-parallelism --reporter=default --reporter=json --outputFile="$reports/stress.json" "$@" || status=$?

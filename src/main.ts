@@ -205,28 +205,14 @@ async function main(): Promise<void> {
   }
   switch (invocation.kind) {
     case "help":
-      process.stdout.write(invocation.text);
-      process.exit(0);
-      break;
     case "version":
       process.stdout.write(invocation.text);
-      process.exit(0);
-      break;
-    case "sleep":
-      sleepThenExit(invocation.ms);
-      break;
-    case "export-rootfs":
-      exportRootfsThenExit(invocation.dir, invocation.as);
-      break;
-    case "pause":
-      pauseUntilStopped(invocation.warnings);
-      break;
-    case "probe":
-      await probeOrExit(invocation.options);
-      break;
-    case "run":
-      run(invocation.config, invocation.warnings, invocation.platformNotes);
-      break;
+      return process.exit(0);
+    case "sleep": return sleepThenExit(invocation.ms);
+    case "export-rootfs": return exportRootfsThenExit(invocation.dir, invocation.as);
+    case "pause": return pauseUntilStopped(invocation.warnings);
+    case "probe": return probeOrExit(invocation.options);
+    case "run": return run(invocation.config, invocation.warnings, invocation.platformNotes);
   }
 }
 

@@ -8,10 +8,10 @@ export const SIGNALS: Readonly<Record<string, number>> = {
 };
 
 /** Highest signal number the kernel accepts (real-time signals included). */
-export const MAX_SIGNAL = 64;
+const MAX_SIGNAL = 64;
 /** The first real-time signal an application may use: glibc keeps 32 and 33 for its threads. */
-export const SIGRTMIN = 34;
-export const SIGRTMAX = MAX_SIGNAL;
+const SIGRTMIN = 34;
+const SIGRTMAX = MAX_SIGNAL;
 
 /** Old names `kill` still accepts for a signal that has a newer one. */
 const ALIASES: Readonly<Record<string, number>> = { IOT: 6, CLD: 17, POLL: 29 };
@@ -25,7 +25,7 @@ function realTimeName(num: number): string {
   return fromMin <= toMax ? `RTMIN+${fromMin}` : `RTMAX-${toMax}`;
 }
 
-export const SIGNAL_NAMES: Readonly<Record<number, string>> = Object.fromEntries([
+const SIGNAL_NAMES: Readonly<Record<number, string>> = Object.fromEntries([
   ...Object.entries(SIGNALS).map(([name, num]) => [num, name]),
   ...Array.from({ length: SIGRTMAX - SIGRTMIN + 1 }, (_, i) => [SIGRTMIN + i, realTimeName(SIGRTMIN + i)]),
 ]);

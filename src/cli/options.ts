@@ -21,7 +21,7 @@ export const PERSONALITIES: readonly Personality[] = ["drainit", "dumb-init", "t
  * flag: on or off; count: each use adds one (-vvv); value: takes one, the last one given wins;
  * repeatable: takes one, every one given counts (a comma-separated list in the variable).
  */
-export type OptionKind = "flag" | "count" | "value" | "repeatable";
+type OptionKind = "flag" | "count" | "value" | "repeatable";
 
 /** Where an option's line goes in --help. */
 export type Section = "process" | "drain" | "output" | "utility" | "request" | "peer";
@@ -30,7 +30,7 @@ export type Section = "process" | "drain" | "output" | "utility" | "request" | "
  * Every value parser gets the text and where it came from: `--drain` on the command line, or
  * `DRAINIT_DRAIN` from the environment, so that its error names what the user wrote.
  */
-export type ValueParser<T> = (text: string, from: string) => T;
+type ValueParser<T> = (text: string, from: string) => T;
 
 export interface OptionSpec {
   readonly short: string | null;

@@ -6,7 +6,7 @@
 // The body names the phase; `?verbose` or `Accept: application/json` gives it as JSON, with the
 // time since the stop signal and the drain plan.
 import type { Config } from "../config.ts";
-import type { Phase } from "../supervisor/supervisor.ts";
+import type { Phase } from "../supervisor/phases.ts";
 
 /** How long a mirrored upstream health check may take before it counts as failing. */
 const UPSTREAM_TIMEOUT_MS = 1_000;

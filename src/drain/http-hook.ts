@@ -1,9 +1,10 @@
-// The drain hook as an HTTP call: POST to the URL, report the status. Never rejects.
+// The drain hook as an HTTP call: POST to the URL, report the status. `answered` gets the
+// outcome once, from the promise's own turn; a failure is an outcome, never a rejection.
 import type { HookOutcome } from "../supervisor/timeline.ts";
 
-export function postDrainHook(url: string): { outcome: Promise<HookOutcome>; cancel(): void } {
+export function postDrainHook(url: string, answered: (outcome: HookOutcome) => void): { cancel(): void } {
   const controller = new AbortController();
-  const outcome = fetch(url, { method: "POST", signal: controller.signal, redirect: "manual" })
+  void fetch(url, { method: "POST", signal: controller.signal, redirect: "manual" })
     .then(async (response): Promise<HookOutcome> => {
       // Drain the body so the connection is released; its content does not matter.
       await response.arrayBuffer().catch(() => undefined);
@@ -12,6 +13,7 @@ export function postDrainHook(url: string): { outcome: Promise<HookOutcome>; can
     .catch((error: unknown): HookOutcome => ({
       kind: "failed",
       reason: `POST ${url}: ${error instanceof Error ? error.message : String(error)}`,
-    }));
-  return { outcome, cancel: () => controller.abort() };
+    }))
+    .then(answered);
+  return { cancel: () => controller.abort() };
 }

@@ -2,7 +2,9 @@
 // privilege: the kernel's sock_diag (TCP info per socket) or, failing that, /proc/net/tcp{,6}.
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import type { Logger } from "../log.ts";
+import type { TrafficWatch } from "../supervisor/adaptive-drain.ts";
 import type { Kernel } from "../sys/kernel.ts";
+import { allProcesses } from "../sys/proc.ts";
 import { ActivityTracker } from "./activity.ts";
 import {
   AF_INET,
@@ -14,20 +16,12 @@ import {
   type TcpSocket,
 } from "./sock-diag.ts";
 
-export type TrafficSource = "sock_diag" | "proc";
-
-export interface TrafficWatch {
-  /** Takes a snapshot and returns how long the app's ports have seen no traffic. */
-  sampleIdleMs(now: number): number;
-  /** Clock time of the last traffic seen. */
-  readonly lastActivityAt: number;
-  readonly source: TrafficSource;
-}
+type TrafficSource = "sock_diag" | "proc";
 
 function readSocketsFromKernel(kernel: Kernel): TcpSocket[] {
   const sockets: TcpSocket[] = [];
   for (const family of [AF_INET, AF_INET6] as const) {
-    sockets.push(...parseDumpAnswer(kernel.sockDiagDump!(buildDumpRequest(family))).sockets);
+    sockets.push(...parseDumpAnswer(kernel.sockDiagDump(buildDumpRequest(family))).sockets);
   }
   return sockets;
 }
@@ -48,17 +42,9 @@ function readSocketsFromProc(): TcpSocket[] {
 function appProcesses(rootPid: number): number[] {
   const parentOf = new Map<number, number>();
   const members: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const pid = Number(entry);
-      parentOf.set(pid, Number(fields[1]));
-      if (pid === rootPid || Number(fields[2]) === rootPid || Number(fields[3]) === rootPid) members.push(pid);
-    } catch {
-      // exited meanwhile
-    }
+  for (const { pid, ppid, pgrp, session } of allProcesses()) {
+    parentOf.set(pid, ppid);
+    if (pid === rootPid || pgrp === rootPid || session === rootPid) members.push(pid);
   }
   for (const pid of parentOf.keys()) {
     if (members.includes(pid)) continue;
@@ -94,7 +80,7 @@ function socketInodesOf(pids: readonly number[]): Set<number> {
 }
 
 /** The app's LISTEN sockets: those whose inode one of its processes holds. */
-export function appListenersOf(sockets: readonly TcpSocket[], appInodes: ReadonlySet<number>): TcpSocket[] {
+function appListenersOf(sockets: readonly TcpSocket[], appInodes: ReadonlySet<number>): TcpSocket[] {
   return sockets.filter((socket) => socket.state === TCP_LISTEN && appInodes.has(socket.inode));
 }
 
@@ -128,7 +114,8 @@ export function watchTraffic(
   log: Logger,
 ): TrafficWatch {
   const tracker = new ActivityTracker(now);
-  let source: TrafficSource = kernel.sockDiagDump ? "sock_diag" : "proc";
+  // sock_diag until the kernel refuses it (no netlink in a seccomp profile, say).
+  let source = "sock_diag" as TrafficSource;
   let ports = new Set(explicitPorts);
   // Found by inode when no port was given; with --drain-port, any address of those ports counts.
   let listeners: TcpSocket[] = [];
@@ -168,9 +155,6 @@ export function watchTraffic(
     },
     get lastActivityAt() {
       return tracker.lastActivityAt;
-    },
-    get source() {
-      return source;
     },
   };
 }

@@ -1,31 +1,42 @@
 // The state machine at the heart of drainit: running → draining → stopping → finishing → exited.
-// It is driven by events (a signal, a reaped child, a timer, a hook's answer) and acts only
+// It is driven by events (a signal, a reaped child, a timer, the HTTP hook's answer) and acts only
 // through the injected Kernel, Clock and Effects, so tests can drive it without a kernel.
-import type { Config } from "../config.ts";
+// Its helpers each keep one concern: the stop plan's arithmetic (stop-plan.ts), the hook's life
+// (drain-hook.ts), the adaptive drain's poll (adaptive-drain.ts), the terminal (terminal.ts), the
+// exit line (timeline.ts).
+import type { Config, DrainHook } from "../config.ts";
 import { EXIT_INTERNAL_ERROR, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND } from "../exit-codes.ts";
 import type { Logger } from "../log.ts";
 import { SIGCHLD, SIGCONT, SIGKILL, SIGTERM, rewriteSignal, signalName } from "../signals.ts";
-import { exitCodeOf, type Clock, type ExitStatus, type Kernel, type Reaped, type TimerHandle } from "../sys/kernel.ts";
+import { exitCodeOf, type Clock, type ExitStatus, type Kernel, type Reaped } from "../sys/kernel.ts";
+import { startAdaptiveDrain, type TrafficWatch } from "./adaptive-drain.ts";
+import { DrainHookRun } from "./drain-hook.ts";
+import { canMove, type Phase } from "./phases.ts";
+import { LEFTOVER_POLL_MS, leftoverWaitMs, planStop, type StopPlan } from "./stop-plan.ts";
 import { DETACH_ECHO_WINDOW_MS, DetachEcho, planTerminal, type TerminalPlan } from "./terminal.ts";
-import { describeHookOutcome, hookSucceeded, timelineFields, type ChildExit, type HookOutcome } from "./timeline.ts";
+import { timelineFields, type ChildExit, type HookOutcome } from "./timeline.ts";
+import { Timers } from "./timers.ts";
 
 /** What the supervisor asks of the world besides system calls. */
 export interface Effects {
   /** Marks the instance as going away: the drain file. */
   markDraining(): void;
   /** The phase changed (the health endpoint answers by it). Called on every change, in order. */
-  phaseChanged?(phase: Phase): void;
+  phaseChanged(phase: Phase): void;
   /** Undoes what start-up set up (drain file, health endpoint). Called once, before exit. */
   cleanUp(): void;
-  /** POSTs to the hook URL. The promise never rejects; cancel() aborts the request. */
-  callHttpHook(url: string): { outcome: Promise<HookOutcome>; cancel(): void };
+  /**
+   * POSTs to the hook URL. `answered` gets the outcome once, later, from a turn of its own (a
+   * failure is an outcome too); cancel() aborts the request.
+   */
+  callHttpHook(url: string, answered: (outcome: HookOutcome) => void): { cancel(): void };
+  /** Starts watching the app's listening ports for traffic (for --drain-until-idle); throws when it cannot. */
+  watchTraffic(appPid: number): TrafficWatch;
   /**
    * Asked when the child died of a SIGKILL drainit did not send: the line naming the out-of-memory
    * killer when it killed in drainit's cgroup since start, null otherwise.
    */
-  outOfMemoryKill?(): string | null;
-  /** Starts watching the app's listening ports for traffic (for --drain-until-idle). */
-  watchTraffic?(appPid: number): TrafficWatch;
+  outOfMemoryKill(): string | null;
   exit(code: number): void;
 }
 
@@ -48,70 +59,39 @@ export interface SupervisorDeps {
   effects: Effects;
 }
 
-/** How long the app's ports have seen no traffic, sampled on demand. */
-export interface TrafficWatch {
-  sampleIdleMs(now: number): number;
-  readonly lastActivityAt: number;
-}
+/** What moves the machine from outside; timers are the third kind, armed by the machine itself. */
+type SupervisorEvent =
+  /** A signal drainit received, SIGCHLD included (then: reap). */
+  | { kind: "signal"; signal: number; senderPid?: number }
+  /** The HTTP hook's answer (or its failure). */
+  | { kind: "hook-answered"; outcome: HookOutcome };
 
-export type Phase = "idle" | "running" | "draining" | "stopping" | "finishing" | "exited";
-
-
-/** How long leftovers of the child's group may take to exit when no --grace is set. */
-export const DEFAULT_LEFTOVER_WAIT_MS = 2_000;
 /** Reaping normally follows SIGCHLD; this timer catches a lost one and keeps the event loop alive. */
 export const SAFETY_REAP_INTERVAL_MS = 1_000;
-/** How often to look whether leftovers are gone while finishing. */
-export const LEFTOVER_POLL_MS = 20;
 /** How long a failing drainit waits for its child after passing SIGTERM on. */
 export const ABORT_WAIT_MS = 10_000;
-/** How often the adaptive drain looks at the app's traffic. */
-export const TRAFFIC_POLL_MS = 200;
-/** The latest the stop signal is forwarded before the --budget deadline, at the least. */
-export const BUDGET_MARGIN_MS = 1_000;
-
-type TimerName = "detach-echo" | "safety" | "drain" | "budget" | "hook" | "grace" | "leftovers" | "poll" | "abort" | "traffic";
-
-interface HookRun {
-  startedAt: number;
-  /** Process group of a command hook, while it has not been reaped. */
-  pid: number | null;
-  /** The same group after the hook exited: what the hook left running is ended with the child's leftovers. */
-  group: number | null;
-  cancel: (() => void) | null;
-  outcome: HookOutcome | null;
-  tookMs: number;
-}
 
 export class Supervisor {
-  private currentPhase: Phase = "idle";
+  private phase: Phase = "idle";
   private childPid = 0;
   private startedAt = 0;
   private childExit: ChildExit | null = null;
+  private readonly plan: StopPlan;
   private stopSignal: number | null = null;
   private stopAt: number | null = null;
   private stopCount = 0;
   private drainElapsed = false;
   private budgetReached = false;
-  private hook: HookRun | null = null;
+  private hook: DrainHookRun | null = null;
   private forwarded: { signal: number; at: number } | null = null;
   private sigkillAt: number | null = null;
   private exitCodeOverride: number | null = null;
-  private readonly timers = new Map<TimerName, TimerHandle>();
+  private readonly timers: Timers;
   private readonly detachEcho = new DetachEcho();
 
-  constructor(private readonly deps: SupervisorDeps) {}
-
-  private get phase(): Phase {
-    return this.currentPhase;
-  }
-
-  /** The one place the phase changes, so that whoever watches it never misses a change. */
-  private set phase(next: Phase) {
-    if (next === this.currentPhase) return;
-    this.currentPhase = next;
-    const { phaseChanged } = this.deps.effects;
-    if (phaseChanged) this.tryTo("report the phase", () => phaseChanged.call(this.deps.effects, next));
+  constructor(private readonly deps: SupervisorDeps) {
+    this.timers = new Timers(deps.clock);
+    this.plan = planStop(deps.config);
   }
 
   get state(): Phase {
@@ -120,6 +100,13 @@ export class Supervisor {
 
   get pid(): number {
     return this.childPid;
+  }
+
+  /** The one place the phase changes; whoever watches it (the health endpoint) hears of each change. */
+  private enter(next: Phase): void {
+    if (!canMove(this.phase, next)) throw new Error(`no move from ${this.phase} to ${next}`);
+    this.phase = next;
+    this.tryTo("report the phase", () => this.deps.effects.phaseChanged(next));
   }
 
   /** Spawns the child. On failure to execute it, exits 127 or 126 with one line. */
@@ -131,7 +118,7 @@ export class Supervisor {
       const signal = config.pdeathsig;
       this.tryTo("set the parent-death signal", () => kernel.setParentDeathSignal(signal));
     }
-    this.warnIfOverBudget();
+    if (this.plan.overBudgetWarning) log.warn(this.plan.overBudgetWarning);
 
     const terminal = this.prepareTerminal();
     const result = kernel.spawn({
@@ -143,13 +130,13 @@ export class Supervisor {
     });
     if (result.errno !== undefined) {
       log.error(`cannot run '${config.command[0]}': ${result.reason}`);
-      this.phase = "exited";
+      this.enter("exited");
       this.deps.effects.cleanUp();
       this.deps.effects.exit(result.notFound ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE);
       return;
     }
     this.childPid = result.pid;
-    this.phase = "running";
+    this.enter("running");
     log.debug("started child", { pid: result.pid, command: config.command.join(" ") });
     if (terminal.kind === "foreground") this.giveForeground(result.pid);
     this.armSafetyReap();
@@ -160,6 +147,39 @@ export class Supervisor {
    * the sending process as drainit's namespace sees it (0: the kernel or an outer namespace).
    */
   receiveSignal(signal: number, senderPid?: number): void {
+    this.handle({ kind: "signal", signal, senderPid });
+  }
+
+  /** drainit itself failed: pass SIGTERM on, wait for the child a while, exit 70. */
+  abort(reason: string): void {
+    this.deps.log.error(`internal error: ${reason}`);
+    this.exitCodeOverride = EXIT_INTERNAL_ERROR;
+    if (this.phase === "idle" || this.phase === "exited") {
+      if (this.phase !== "exited") this.enter("exited");
+      this.deps.effects.exit(EXIT_INTERNAL_ERROR);
+      return;
+    }
+    if (this.phase === "finishing") return;
+    this.deliver(SIGTERM);
+    this.timers.set("abort", ABORT_WAIT_MS, () => {
+      this.killEverything("drainit is failing");
+      this.finish();
+    });
+  }
+
+  private handle(event: SupervisorEvent): void {
+    switch (event.kind) {
+      case "signal":
+        this.onSignal(event.signal, event.senderPid);
+        return;
+      case "hook-answered":
+        // An answer after the run ended, or after the hook timed out, changes nothing.
+        if (this.phase !== "exited") this.hook?.answer(event.outcome);
+        return;
+    }
+  }
+
+  private onSignal(signal: number, senderPid: number | undefined): void {
     if (signal === SIGCHLD) {
       this.reapChildren();
       return;
@@ -175,7 +195,7 @@ export class Supervisor {
       this.deps.log.debug("not forwarded: sent by the kernel as drainit gave up the terminal", {
         signal: signalName(signal),
       });
-      if (!this.detachEcho.pending) this.clearTimer("detach-echo");
+      if (!this.detachEcho.pending) this.timers.clear("detach-echo");
       return;
     }
     const isStop = this.deps.config.stopSignals.has(signal);
@@ -183,31 +203,14 @@ export class Supervisor {
     else this.forwardSignal(signal);
   }
 
-  /** drainit itself failed: pass SIGTERM on, wait for the child a while, exit 70. */
-  abort(reason: string): void {
-    this.deps.log.error(`internal error: ${reason}`);
-    this.exitCodeOverride = EXIT_INTERNAL_ERROR;
-    if (this.phase === "idle" || this.phase === "exited") {
-      this.phase = "exited";
-      this.deps.effects.exit(EXIT_INTERNAL_ERROR);
-      return;
-    }
-    if (this.phase === "finishing") return;
-    this.deliver(SIGTERM);
-    this.setTimer("abort", ABORT_WAIT_MS, () => {
-      this.killEverything("drainit is failing");
-      this.finish();
-    });
-  }
-
   // --- the terminal ------------------------------------------------------
 
   /** Decides what to do with a terminal on stdin; in group mode gives it up so the child's session can take it. */
   private prepareTerminal(): TerminalPlan {
     const { kernel, config, log } = this.deps;
-    const plan = planTerminal(kernel.terminalOf?.(0) ?? null, config.singleChild);
+    const plan = planTerminal(kernel.terminalOf(0), config.singleChild);
     if (plan.kind === "leave") log.debug(`stdin is a terminal, left as it is: ${plan.why}`);
-    if (plan.kind !== "hand-over" || !kernel.detachTerminal) return plan;
+    if (plan.kind !== "hand-over") return plan;
     try {
       kernel.detachTerminal(0);
     } catch (error) {
@@ -216,7 +219,7 @@ export class Supervisor {
     }
     if (plan.echoExpected) {
       this.detachEcho.expect();
-      this.setTimer("detach-echo", DETACH_ECHO_WINDOW_MS, () => this.detachEcho.forget());
+      this.timers.set("detach-echo", DETACH_ECHO_WINDOW_MS, () => this.detachEcho.forget());
     }
     log.debug("gave up the terminal for the child's session", { terminal: plan.path });
     return plan;
@@ -225,7 +228,6 @@ export class Supervisor {
   /** Single-child mode: the child's group takes the terminal, so Ctrl-C and Ctrl-Z reach it once, from the terminal. */
   private giveForeground(pid: number): void {
     const { kernel, log } = this.deps;
-    if (!kernel.setForegroundGroup) return;
     try {
       kernel.setForegroundGroup(0, pid);
     } catch (error) {
@@ -252,76 +254,44 @@ export class Supervisor {
   }
 
   private beginDrain(signal: number): void {
-    const { config, clock, log } = this.deps;
-    this.phase = "draining";
+    const { config, clock, log, effects } = this.deps;
+    this.enter("draining");
     this.stopSignal = signal;
     this.stopAt = clock.now();
-    const budgetEnd = this.forwardDeadlineFromBudget();
-    const drainMs = Math.min(config.drainMs, budgetEnd);
     if (config.drainMs > 0 || config.drainHook) {
       log.info(`${signalName(signal)} received: draining`, {
-        drain_ms: drainMs,
+        drain_ms: this.plan.drainMs,
         hook: config.drainHook ? "yes" : undefined,
       });
     }
-    this.tryTo("mark draining", () => this.deps.effects.markDraining());
-    this.startHook();
-    if (config.adaptiveDrain) this.beginAdaptiveDrain(Math.min(config.adaptiveDrain.maxMs, budgetEnd));
-    else if (drainMs > 0) this.setTimer("drain", drainMs, () => this.onDrainElapsed());
-    else this.drainElapsed = true;
-    if (Number.isFinite(budgetEnd)) this.setTimer("budget", budgetEnd, () => this.onBudgetReached());
+    this.tryTo("mark draining", () => effects.markDraining());
+    if (config.drainHook) this.startHook(config.drainHook);
+    this.startDrainWait(this.stopAt);
+    const { forwardDeadlineMs } = this.plan;
+    if (Number.isFinite(forwardDeadlineMs)) this.timers.set("budget", forwardDeadlineMs, () => this.onBudgetReached());
     this.forwardWhenReady();
   }
 
-  /** Milliseconds after the stop signal by which --budget wants it forwarded (Infinity without one). */
-  private forwardDeadlineFromBudget(): number {
-    const { budgetMs, graceMs } = this.deps.config;
-    if (budgetMs === null) return Infinity;
-    return Math.max(0, budgetMs - Math.max(graceMs ?? 0, BUDGET_MARGIN_MS));
-  }
-
-  private warnIfOverBudget(): void {
-    const { budgetMs, drainMs, drainHook, hookTimeoutMs, graceMs, adaptiveDrain } = this.deps.config;
-    if (budgetMs === null) return;
-    const worstForward = Math.max(adaptiveDrain?.maxMs ?? drainMs, drainHook ? hookTimeoutMs : 0);
-    const plan = worstForward + (graceMs ?? 0);
-    if (plan <= budgetMs) return;
-    this.deps.log.warn(
-      `the stop plan (drain or hook timeout ${worstForward}ms + grace ${graceMs ?? 0}ms) exceeds --budget ${budgetMs}ms: ` +
-        `the stop signal will be forwarded ${this.forwardDeadlineFromBudget()}ms after it arrives at the latest`,
+  private startHook(hook: DrainHook): void {
+    const { config, kernel, clock, log, effects, launch } = this.deps;
+    const context = { kernel, clock, log, timers: this.timers, env: launch.env, cwd: launch.cwd };
+    this.hook = new DrainHookRun(
+      { ...context, callHttp: (url, answered) => effects.callHttpHook(url, answered) },
+      () => this.forwardWhenReady(),
+      (outcome) => this.handle({ kind: "hook-answered", outcome }),
     );
+    this.hook.start(hook, config.hookTimeoutMs);
   }
 
-  /** Ends the drain once the app's ports were idle long enough, between MIN and MAX. */
-  private beginAdaptiveDrain(maxMs: number): void {
+  /** The fixed drain's timer, or the adaptive drain's poll; with neither, the drain is over at once. */
+  private startDrainWait(stopAt: number): void {
     const { config, clock, log, effects } = this.deps;
-    const { minMs, idleMs } = config.adaptiveDrain!;
-    let watch: TrafficWatch | null = null;
-    try {
-      watch = effects.watchTraffic?.(this.childPid) ?? null;
-    } catch (error) {
-      log.warn(`cannot watch the app's traffic: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    const endDrain = (reason: string) => {
-      this.clearTimer("traffic");
-      const stoppedAt = watch ? Math.round(watch.lastActivityAt - this.stopAt!) : undefined;
-      log.info(`drain ended: ${reason}`, { traffic_stopped_ms: stoppedAt, drain_ms: Math.round(clock.now() - this.stopAt!) });
-      this.onDrainElapsed();
-    };
-    this.setTimer("drain", maxMs, () => endDrain("MAX reached"));
-    if (!watch) return;
-    const activeWatch = watch;
-    const poll = () => {
-      // Sampled on every turn, MIN or not: a connection that comes and goes must still count.
-      const idle = activeWatch.sampleIdleMs(clock.now());
-      if (clock.now() - this.stopAt! >= minMs && idle >= idleMs) {
-        this.clearTimer("drain");
-        endDrain(`no traffic for ${idleMs}ms`);
-        return;
-      }
-      this.setTimer("traffic", TRAFFIC_POLL_MS, poll);
-    };
-    this.setTimer("traffic", TRAFFIC_POLL_MS, poll);
+    const { drainMs, adaptiveMaxMs } = this.plan;
+    if (config.adaptiveDrain && adaptiveMaxMs !== null) {
+      const context = { clock, log, timers: this.timers, watchTraffic: (pid: number) => effects.watchTraffic(pid) };
+      startAdaptiveDrain(context, config.adaptiveDrain, this.childPid, stopAt, adaptiveMaxMs, () => this.onDrainElapsed());
+    } else if (drainMs > 0) this.timers.set("drain", drainMs, () => this.onDrainElapsed());
+    else this.drainElapsed = true;
   }
 
   private onDrainElapsed(): void {
@@ -332,7 +302,7 @@ export class Supervisor {
   private onBudgetReached(): void {
     this.budgetReached = true;
     this.drainElapsed = true;
-    if (this.phase === "draining" && this.hook && !this.hook.outcome) {
+    if (this.phase === "draining" && this.hook?.pending) {
       this.deps.log.warn("--budget reached while the drain hook runs: forwarding now");
     }
     this.forwardWhenReady();
@@ -341,16 +311,13 @@ export class Supervisor {
   /** Forwards once the drain has elapsed and the hook is done (or the budget says not to wait). */
   private forwardWhenReady(): void {
     if (this.phase !== "draining" || !this.drainElapsed) return;
-    const hookPending = this.hook !== null && this.hook.outcome === null;
-    if (hookPending && !this.budgetReached) return;
+    if (this.hook?.pending && !this.budgetReached) return;
     this.forwardStop(this.stopSignal!);
   }
 
   private forwardStop(signal: number): void {
-    this.clearTimer("drain");
-    this.clearTimer("traffic");
-    this.clearTimer("budget");
-    this.phase = "stopping";
+    this.timers.clear("drain", "traffic", "budget");
+    this.enter("stopping");
     const sent = this.forwardSignal(signal);
     if (!this.forwarded) {
       this.forwarded = { signal: sent, at: this.deps.clock.now() };
@@ -358,60 +325,8 @@ export class Supervisor {
     }
     const { graceMs } = this.deps.config;
     if (graceMs !== null && !this.timers.has("grace")) {
-      this.setTimer("grace", graceMs, () => this.killEverything(`still running ${graceMs}ms after the stop signal`));
+      this.timers.set("grace", graceMs, () => this.killEverything(`still running ${graceMs}ms after the stop signal`));
     }
-  }
-
-  // --- the drain hook ----------------------------------------------------
-
-  private startHook(): void {
-    const { config, kernel, clock, effects } = this.deps;
-    const hook = config.drainHook;
-    if (!hook) return;
-    const run: HookRun = { startedAt: clock.now(), pid: null, group: null, cancel: null, outcome: null, tookMs: 0 };
-    this.hook = run;
-    this.setTimer("hook", config.hookTimeoutMs, () => this.onHookTimeout());
-    if (hook.kind === "command") {
-      const result = kernel.spawn({
-        argv: hook.argv,
-        env: this.deps.launch.env,
-        cwd: this.deps.launch.cwd,
-        isolation: "group",
-      });
-      if (result.errno !== undefined) {
-        this.settleHook({ kind: "failed", reason: `cannot run '${hook.argv[0]}': ${result.reason}` });
-      } else {
-        run.pid = result.pid;
-        run.group = result.pid;
-      }
-    } else {
-      const call = effects.callHttpHook(hook.url);
-      run.cancel = call.cancel;
-      void call.outcome.then((outcome) => this.settleHook(outcome));
-    }
-  }
-
-  private onHookTimeout(): void {
-    const run = this.hook;
-    if (!run || run.outcome) return;
-    if (run.pid !== null) this.deps.kernel.kill(-run.pid, SIGKILL);
-    run.cancel?.();
-    this.settleHook({ kind: "timeout" });
-  }
-
-  private settleHook(outcome: HookOutcome): void {
-    const run = this.hook;
-    if (!run || run.outcome) return;
-    run.outcome = outcome;
-    run.tookMs = this.deps.clock.now() - run.startedAt;
-    this.clearTimer("hook");
-    const fields = { result: describeHookOutcome(outcome), ms: Math.round(run.tookMs) };
-    if (hookSucceeded(outcome)) this.deps.log.info("drain hook done", fields);
-    else {
-      const reason = outcome.kind === "failed" ? `: ${outcome.reason}` : "";
-      this.deps.log.warn(`drain hook failed${reason}; going on`, fields);
-    }
-    this.forwardWhenReady();
   }
 
   // --- signals and processes ---------------------------------------------
@@ -447,7 +362,7 @@ export class Supervisor {
       kernel.kill(-this.childPid, SIGKILL);
       if (!this.childExit) kernel.kill(this.childPid, SIGKILL);
     }
-    if (this.hook?.group) kernel.kill(-this.hook.group, SIGKILL);
+    this.hook?.signalGroup(SIGKILL);
   }
 
   /** Reaps until waitpid has nothing more: one SIGCHLD can stand for many exits. */
@@ -466,11 +381,7 @@ export class Supervisor {
       this.onChildExit(status);
       return;
     }
-    if (this.hook && pid === this.hook.pid) {
-      this.hook.pid = null;
-      this.settleHook({ kind: "exited", status });
-      return;
-    }
+    if (this.hook?.takeReaped(pid, status)) return;
     const fields = { pid, status: status.signal !== undefined ? signalName(status.signal) : status.code };
     if (this.deps.config.warnOnReap) this.deps.log.warn("reaped zombie", fields);
     else this.deps.log.trace("reaped zombie", fields);
@@ -487,7 +398,7 @@ export class Supervisor {
   private nameOutOfMemoryKill(): void {
     let message: string | null;
     try {
-      message = this.deps.effects.outOfMemoryKill?.() ?? null;
+      message = this.deps.effects.outOfMemoryKill();
     } catch (error) {
       this.deps.log.warn(`could not read the cgroup's out-of-memory kills: ${error instanceof Error ? error.message : String(error)}`);
       return;
@@ -501,25 +412,16 @@ export class Supervisor {
   private beginFinishing(): void {
     const { config, kernel, clock } = this.deps;
     if (this.phase === "draining") this.deps.log.info("child exited during the drain: not waiting any longer");
-    this.phase = "finishing";
-    for (const name of ["drain", "budget", "hook", "abort", "traffic"] as const) this.clearTimer(name);
-
-    // Leftovers get what remains of the grace period (a moment at least, for those already
-    // SIGKILLed to be reaped), the whole of it when nothing was forwarded, or a short default.
-    const graceLeft =
-      this.forwarded && config.graceMs !== null
-        ? Math.max(LEFTOVER_POLL_MS * 5, this.forwarded.at + config.graceMs - clock.now())
-        : null;
-    this.clearTimer("grace");
-    const waitMs = graceLeft ?? config.graceMs ?? DEFAULT_LEFTOVER_WAIT_MS;
-    // An HTTP hook still under way has nobody left to drain for.
-    if (this.hook && !this.hook.outcome) this.hook.cancel?.();
+    this.enter("finishing");
+    this.timers.clear("drain", "budget", "hook", "abort", "traffic", "grace");
+    const waitMs = leftoverWaitMs(config.graceMs, this.forwarded?.at ?? null, clock.now());
+    this.hook?.abandon();
 
     if (!config.singleChild) kernel.kill(-this.childPid, SIGTERM);
-    if (this.hook?.group) kernel.kill(-this.hook.group, SIGTERM);
+    this.hook?.signalGroup(SIGTERM);
     if (this.somethingLeft()) {
       this.deps.log.debug("waiting for what is left of the process group", { max_ms: waitMs });
-      this.setTimer("leftovers", waitMs, () => {
+      this.timers.set("leftovers", waitMs, () => {
         this.killEverything("leftovers still running");
         this.finish();
       });
@@ -529,7 +431,7 @@ export class Supervisor {
   }
 
   private pollLeftovers(): void {
-    this.setTimer("poll", LEFTOVER_POLL_MS, () => {
+    this.timers.set("poll", LEFTOVER_POLL_MS, () => {
       this.reapChildren();
       if (this.phase === "finishing") this.pollLeftovers();
     });
@@ -538,8 +440,7 @@ export class Supervisor {
   private somethingLeft(): boolean {
     const { kernel, config } = this.deps;
     const groupLeft = !config.singleChild && kernel.kill(-this.childPid, 0);
-    const hookLeft = this.hook?.group ? kernel.kill(-this.hook.group, 0) : false;
-    return groupLeft || hookLeft;
+    return groupLeft || (this.hook?.groupLeft ?? false);
   }
 
   private finishIfNothingLeft(): void {
@@ -548,8 +449,8 @@ export class Supervisor {
 
   private finish(): void {
     if (this.phase === "exited") return;
-    this.phase = "exited";
-    for (const name of [...this.timers.keys()]) this.clearTimer(name);
+    this.enter("exited");
+    this.timers.clearAll();
     const { config, clock, log, effects } = this.deps;
     let code = this.exitCodeOverride ?? (this.childExit ? exitCodeOf(this.childExit.status) : EXIT_INTERNAL_ERROR);
     if (this.exitCodeOverride === null && config.remapExit.has(code)) code = 0;
@@ -558,7 +459,7 @@ export class Supervisor {
       {
         stopSignal: this.stopSignal,
         stopAt: this.stopAt,
-        hook: this.hook?.outcome ? { outcome: this.hook.outcome, tookMs: this.hook.tookMs } : null,
+        hook: this.hook?.result ?? null,
         forwarded: this.forwarded,
         childExit: this.childExit,
         sigkillAt: this.sigkillAt,
@@ -573,30 +474,13 @@ export class Supervisor {
     effects.exit(code);
   }
 
-  // --- timers and helpers --------------------------------------------------
+  // --- helpers -----------------------------------------------------------
 
   private armSafetyReap(): void {
-    this.setTimer("safety", SAFETY_REAP_INTERVAL_MS, () => {
+    this.timers.set("safety", SAFETY_REAP_INTERVAL_MS, () => {
       this.reapChildren();
       if (this.phase !== "exited") this.armSafetyReap();
     });
-  }
-
-  private setTimer(name: TimerName, ms: number, fire: () => void): void {
-    this.clearTimer(name);
-    const handle = this.deps.clock.setTimer(ms, () => {
-      if (this.timers.get(name) !== handle) return;
-      this.timers.delete(name);
-      fire();
-    });
-    this.timers.set(name, handle);
-  }
-
-  private clearTimer(name: TimerName): void {
-    const handle = this.timers.get(name);
-    if (handle === undefined) return;
-    this.deps.clock.clearTimer(handle);
-    this.timers.delete(name);
   }
 
   private tryTo(what: string, action: () => void): void {

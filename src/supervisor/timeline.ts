@@ -27,7 +27,7 @@ export interface Timeline {
   endAt: number;
 }
 
-export function describeStatus(status: ExitStatus, oom = false): string {
+function describeStatus(status: ExitStatus, oom = false): string {
   if (status.signal === undefined) return `exited(${status.code})`;
   return oom ? `killed(${signalName(status.signal)},oom)` : `killed(${signalName(status.signal)})`;
 }

@@ -32,7 +32,7 @@ export function setLongTimeout(ms: number, fire: () => void): ChainedTimer {
   return timer;
 }
 
-export function clearLongTimeout(timer: ChainedTimer): void {
+function clearLongTimeout(timer: ChainedTimer): void {
   clearTimeout(timer.current);
 }
 

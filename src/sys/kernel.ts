@@ -9,7 +9,7 @@ export interface Reaped {
 }
 
 /** Where the new process lives: a session of its own, or only a process group of its own. */
-export type SpawnIsolation = "session" | "group";
+type SpawnIsolation = "session" | "group";
 
 export interface SpawnRequest {
   /** argv[0] is looked up in PATH. Raw bytes are passed through untouched. */
@@ -56,13 +56,13 @@ export interface Kernel {
   setParentDeathSignal(signal: number): void;
   pid(): number;
   /** The terminal on `fd`, or null when it is not a terminal. */
-  terminalOf?(fd: number): TerminalInfo | null;
+  terminalOf(fd: number): TerminalInfo | null;
   /** Gives up the controlling terminal (TIOCNOTTY); throws when the kernel refuses. */
-  detachTerminal?(fd: number): void;
+  detachTerminal(fd: number): void;
   /** Makes `pgid` the foreground process group of the terminal on `fd` (tcsetpgrp); throws on failure. */
-  setForegroundGroup?(fd: number, pgid: number): void;
+  setForegroundGroup(fd: number, pgid: number): void;
   /** One netlink sock_diag round trip: sends the request, returns the answer's datagrams. */
-  sockDiagDump?(request: Uint8Array): Uint8Array[];
+  sockDiagDump(request: Uint8Array): Uint8Array[];
 }
 
 /** Time, and timers, as the supervisor sees them. */

@@ -1,5 +1,6 @@
-// drainit's own arguments and environment as the kernel holds them: raw bytes, so that
-// what is not valid UTF-8 still reaches the child unchanged.
+// What /proc tells, read in one place for drainit and its tests: drainit's own arguments and
+// environment as raw bytes (what is not valid UTF-8 still reaches the child unchanged), its open
+// descriptors, and the process table (/proc/PID/stat).
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 
 function splitNul(bytes: Uint8Array): Uint8Array[] {
@@ -38,6 +39,53 @@ export function rawTrailingArgs(count: number): Uint8Array[] | null {
 /** The environment drainit was started with, as raw `NAME=value` entries. */
 export function rawEnvironment(): Uint8Array[] | null {
   return readProcSelf("environ");
+}
+
+/** A process as /proc/PID/stat tells it (the fields drainit and its tests look at). */
+export interface ProcessStat {
+  pid: number;
+  /** R, S, D, T, Z, … */
+  state: string;
+  ppid: number;
+  pgrp: number;
+  session: number;
+  /** The controlling terminal's device number; 0 without one. */
+  ttyNr: number;
+  /** The foreground process group of that terminal; -1 without one. */
+  tpgid: number;
+}
+
+/** Parses the text of /proc/PID/stat; the command name may hold spaces and parentheses, so fields count from its last ")". */
+export function parseStat(text: string): ProcessStat {
+  const pid = Number(text.slice(0, text.indexOf(" ")));
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const number = (i: number) => Number(fields[i]);
+  return { pid, state: fields[0] ?? "?", ppid: number(1), pgrp: number(2), session: number(3), ttyNr: number(4), tpgid: number(5) };
+}
+
+/** The process's /proc/PID/stat, or null once it is gone. */
+export function readStat(pid: number): ProcessStat | null {
+  try {
+    return parseStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return null;
+  }
+}
+
+/** The state letter of a process (R, S, T, Z, …), or null once it is gone. */
+export function processState(pid: number): string | null {
+  return readStat(pid)?.state ?? null;
+}
+
+/** One pass over /proc: every process that is there when its turn comes. */
+export function allProcesses(): ProcessStat[] {
+  const found: ProcessStat[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat) found.push(stat);
+  }
+  return found;
 }
 
 /** One of drainit's open descriptors: its number and what /proc/self/fd says it is. */

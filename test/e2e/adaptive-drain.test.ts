@@ -2,13 +2,10 @@
 // app's ports saw no traffic for IDLE — new connections and data on a kept-alive one alike.
 import { createServer as createHttpServer, request, Agent } from "node:http";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { HELPERS, freePort, runInit, sleep, type InitRun } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { HELPERS, freePort, trackedRuns, sleep, type InitRun } from "./harness.ts";
 
-const runs: InitRun[] = [];
-afterEach(() => {
-  for (const run of runs.splice(0)) run.kill();
-});
+const start = trackedRuns();
 
 function get(port: number, agent: Agent | false): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,8 +32,7 @@ async function sendFor(port: number, agent: Agent | false, forMs: number, everyM
 
 async function startApp(drainArgs: string[]): Promise<{ run: InitRun; port: number }> {
   const port = await freePort();
-  const run = runInit([...drainArgs, "--", process.execPath, join(HELPERS, "idle-app.mjs"), String(port)]);
-  runs.push(run);
+  const run = start([...drainArgs, "--", process.execPath, join(HELPERS, "idle-app.mjs"), String(port)]);
   await run.waitForOutput(/listening/);
   return { run, port };
 }

@@ -4,7 +4,8 @@ import { execFileSync } from "node:child_process";
 import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DRAINIT, allProcesses, sleep, waitFor } from "./harness.ts";
+import { allProcesses } from "../../src/sys/proc.ts";
+import { DRAINIT, sleep, waitFor } from "./harness.ts";
 import { RECORD_SIGNALS, finish, linesOf, readyPids, start, stderrLines, tempDir, usr1InFamily, waitForLine } from "./core-support.ts";
 
 const PATH = process.env.PATH ?? "/usr/bin:/bin";

@@ -1,16 +1,15 @@
 // Orphans are reaped - as PID 1, and as a subreaper when drainit is not PID 1 - and the parent-death signal.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DRAINIT, childrenOf, waitFor, type InitRun } from "./harness.ts";
+import { processState } from "../../src/sys/proc.ts";
+import { DRAINIT, childrenOf, descendantsOf, waitFor, type InitRun } from "./harness.ts";
 import {
   MAKE_ORPHANS,
   RECORD_SIGNALS,
   alsoKillAtEnd,
-  descendantsOf,
   linesOf,
   readyPids,
   start,
-  stateOf,
   stderrLines,
   tempDir,
 } from "./core-support.ts";
@@ -97,6 +96,6 @@ describe("--pdeathsig", () => {
     // stdout closes once drainit and the recorder, which hold it, have exited.
     await run.finished;
     expect(linesOf(file)).toEqual(["TERM"]);
-    for (const pid of [drainit, recorder]) expect([null, "Z"]).toContain(stateOf(pid));
+    for (const pid of [drainit, recorder]) expect([null, "Z"]).toContain(processState(pid));
   });
 });

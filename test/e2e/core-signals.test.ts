@@ -1,6 +1,7 @@
 // Signals sent to drainit as PID 1 reach the child (or its whole group), rewritten or dropped as asked.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { processState } from "../../src/sys/proc.ts";
 import { childrenOf, sleep, waitFor } from "./harness.ts";
 import {
   FORWARDABLE,
@@ -8,7 +9,6 @@ import {
   linesOf,
   readyPids,
   start,
-  stateOf,
   tempDir,
   usr1InFamily,
   waitForLine,
@@ -52,10 +52,10 @@ describe("signal forwarding", () => {
     await readyPids(run);
     const child = childrenOf(await run.initPid())[0]!;
     await run.signal(stop);
-    await waitFor(() => (stateOf(child) === "T" ? true : null), 10_000, "the child to be stopped");
+    await waitFor(() => (processState(child) === "T" ? true : null), 10_000, "the child to be stopped");
     await run.signal("SIGCONT");
     await waitForLine(file, "CONT");
-    expect(stateOf(child)).not.toBe("T");
+    expect(processState(child)).not.toBe("T");
     expect(linesOf(file)).toEqual(["CONT"]);
   });
 

@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
-import { HELPERS, allProcesses, runInit, waitFor, type InitRun, type ProcEntry, type RunOptions } from "./harness.ts";
+import { HELPERS, killQuietly, trackedRuns, untilExit, waitFor, type InitRun, type RunOptions } from "./harness.ts";
 
 export const RECORD_SIGNALS = join(HELPERS, "record-signals.sh");
-export const RECORD_FAMILY = join(HELPERS, "record-family.sh");
+const RECORD_FAMILY = join(HELPERS, "record-family.sh");
 export const MAKE_ORPHANS = join(HELPERS, "make-orphans.sh");
 
 /** Every signal drainit forwards, in the order the tests send them. */
@@ -16,26 +16,15 @@ export const FORWARDABLE = [
   "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "SYS", "TRAP",
 ] as const;
 
-const runs: InitRun[] = [];
 const extraPids = new Set<number>();
 const dirs: string[] = [];
 
 /** Starts drainit and remembers it, so that the test's processes are ended after it. */
-export function start(args: string[], options?: RunOptions): InitRun {
-  const run = runInit(args, options);
-  runs.push(run);
-  return run;
-}
+export const start = trackedRuns();
 
 /** Runs drainit to its end (killing it after `timeoutMs`), cleaned up like `start`. */
-export async function finish(args: string[], options?: RunOptions, timeoutMs = 20_000) {
-  const run = start(args, options);
-  const timer = setTimeout(() => killTree(run), timeoutMs);
-  try {
-    return await run.finished;
-  } finally {
-    clearTimeout(timer);
-  }
+export function finish(args: string[], options?: RunOptions, timeoutMs = 20_000) {
+  return untilExit(start(args, options), timeoutMs);
 }
 
 /** A pid this test knows it started but that may have left the tree (reparented elsewhere). */
@@ -49,52 +38,11 @@ export function tempDir(): string {
   return dir;
 }
 
-function killPid(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
-
-/** Ends a run and everything under it: a run that is not PID 1 leaves its descendants behind. */
-function killTree(run: InitRun): void {
-  const root = run.process.pid;
-  if (root !== undefined) for (const { pid } of descendantsOf(root)) killPid(pid);
-  run.kill();
-}
-
 afterEach(() => {
-  for (const run of runs.splice(0)) killTree(run);
-  for (const pid of extraPids) killPid(pid);
+  for (const pid of extraPids) killQuietly(pid);
   extraPids.clear();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-
-/** Every process below `root` (not `root` itself), as the host sees them. */
-export function descendantsOf(root: number, processes = allProcesses()): ProcEntry[] {
-  const byParent = new Map<number, ProcEntry[]>();
-  for (const entry of processes) {
-    const siblings = byParent.get(entry.ppid) ?? [];
-    siblings.push(entry);
-    byParent.set(entry.ppid, siblings);
-  }
-  const found: ProcEntry[] = [];
-  const queue = [root];
-  while (queue.length) {
-    for (const child of byParent.get(queue.shift()!) ?? []) {
-      found.push(child);
-      queue.push(child.pid);
-    }
-  }
-  return found;
-}
-
-/** The state letter of a process (R, S, T, Z…), or null when it is gone. */
-export function stateOf(pid: number): string | null {
-  return allProcesses().find((entry) => entry.pid === pid)?.state ?? null;
-}
 
 export function linesOf(file: string): string[] {
   try {

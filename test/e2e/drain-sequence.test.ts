@@ -3,13 +3,14 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { childrenOf, sleep, trackedRuns, waitFor, type InitRun } from "./harness.ts";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { childrenOf, runInit, sleep, trackedRuns, waitFor, type Finished, type InitRun } from "./harness.ts";
 import {
   HTTP_APP,
   SIGNAL_RECORDER,
   appEvents,
   isAlive,
+  type AppEvent,
   measured,
   signalAt,
   statusOf,
@@ -29,38 +30,61 @@ afterEach(() => {
   }
 });
 
-describe("forwarding after --drain", () => {
-  it("forwards the rewritten stop signal no earlier than --drain, while the app keeps answering 200", async () => {
-    const drainMs = 1_000;
-    const run = start(["--drain", "1s", "--rewrite", "TERM:QUIT", "--", ...HTTP_APP]);
-    const { port } = await waitForEvent(run, "listening");
-    const app = `http://127.0.0.1:${port}/`;
-    expect(await statusOf(app)).toBe(200);
+describe("forwarding after --drain 1s --rewrite TERM:QUIT", () => {
+  const drainMs = 1_000;
+  // One run, watched from outside; each test below states one thing it showed.
+  let sentAt = 0;
+  let received: AppEvent;
+  const answers: { status: number; at: number }[] = [];
+  let signalsAtApp: (string | undefined)[] = [];
+  let result: Finished;
 
-    const sentAt = await signalAt(run, "SIGTERM");
-    // Ask the app continuously until it gets its signal: every answer in the drain must be 200.
-    const answers: { status: number; at: number }[] = [];
-    while (!appEvents(run).some((e) => e.event === "signal")) {
-      const status = await statusOf(app, 500);
-      answers.push({ status, at: Date.now() });
-      await sleep(20);
+  beforeAll(async () => {
+    const run = runInit(["--drain", "1s", "--rewrite", "TERM:QUIT", "--", ...HTTP_APP]);
+    try {
+      const { port } = await waitForEvent(run, "listening");
+      const app = `http://127.0.0.1:${port}/`;
+      answers.push({ status: await statusOf(app), at: Date.now() });
+      sentAt = await signalAt(run, "SIGTERM");
+      // Ask the app continuously until it gets its signal.
+      while (!appEvents(run).some((e) => e.event === "signal")) {
+        const status = await statusOf(app, 500);
+        answers.push({ status, at: Date.now() });
+        await sleep(20);
+      }
+      received = await waitForEvent(run, "signal");
+      signalsAtApp = appEvents(run).filter((e) => e.event === "signal").map((e) => e.signal);
+      result = await run.finished;
+    } finally {
+      run.kill();
     }
-    const received = await waitForEvent(run, "signal");
+  });
+
+  it("passes on the rewritten signal, never TERM itself", () => {
     expect(received.signal).toBe("SIGQUIT");
+    expect(signalsAtApp).toEqual(["SIGQUIT"]);
+  });
+
+  it("forwards no earlier than --drain, and not much later", () => {
     const lag = received.at! - sentAt;
     measured("stop signal forwarded after SIGTERM (--drain 1s)", lag);
     measured("forwarding lag beyond --drain", lag - drainMs);
     expect(lag).toBeGreaterThanOrEqual(drainMs);
     expect(lag).toBeLessThan(drainMs + 1_000);
+  });
 
+  it("keeps the app answering 200 until it gets the signal", () => {
+    expect(answers[0]!.status).toBe(200);
     const inDrain = answers.filter((a) => a.at < received.at!);
     expect(inDrain.length).toBeGreaterThanOrEqual(3);
     expect(inDrain.every((a) => a.status === 200)).toBe(true);
-    // The app saw QUIT only: TERM itself was never passed on.
-    expect(appEvents(run).filter((e) => e.event === "signal").map((e) => e.signal)).toEqual(["SIGQUIT"]);
+  });
 
-    const result = await run.finished;
+  it("exits with the child's code", () => {
     expect(result.code).toBe(0);
+  });
+
+  it("logs a timeline whose times follow the sequence", () => {
     const timeline = textTimeline(result.stderr);
     expect(timeline).toMatchObject({ stop: "TERM", forwarded: "QUIT", child: "exited(0)", exit_code: "0" });
     expect(Number(timeline.forwarded_ms)).toBeGreaterThanOrEqual(drainMs);
@@ -68,7 +92,9 @@ describe("forwarding after --drain", () => {
     expect(Number(timeline.child_ms)).toBeGreaterThanOrEqual(Number(timeline.forwarded_ms));
     expect(Number(timeline.total_ms)).toBeGreaterThanOrEqual(Number(timeline.child_ms));
   });
+});
 
+describe("the timeline", () => {
   it("logs the timeline as one JSON object with --log-format json", async () => {
     const run = start([
       "--log-format", "json", "--drain", "300ms", "--rewrite", "TERM:USR1",

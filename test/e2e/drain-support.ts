@@ -1,5 +1,5 @@
 // What the drain end-to-end tests share: the helper apps, signal timing, ports, the timeline line.
-import { readFileSync } from "node:fs";
+import { processState } from "../../src/sys/proc.ts";
 import { join } from "node:path";
 import { HELPERS, waitFor, type InitRun } from "./harness.ts";
 
@@ -67,17 +67,8 @@ export async function statusOf(url: string, timeoutMs = 2_000): Promise<number> 
 
 /** Whether a host pid still exists and is not a zombie. */
 export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
+  const state = processState(pid);
+  return state !== null && state !== "Z";
 }
 
 /** Measured numbers, printed so a run shows them (vitest shows a test's console output). */

@@ -1,10 +1,11 @@
 // Runs the compiled binary as PID 1 of a new PID namespace, and watches it from outside.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, onTestFailed } from "vitest";
+import { allProcesses, type ProcessStat } from "../../src/sys/proc.ts";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DRAINIT = join(ROOT, "dist", "drainit");
@@ -83,16 +84,15 @@ export class InitRun {
     );
   }
 
-  /** Ends the run whatever state it is in (for test clean-up). */
+  /**
+   * Ends the run and everything under it, whatever state it is in (for test clean-up): a run
+   * that is not PID 1 leaves its descendants behind.
+   */
   kill(): void {
+    const root = this.process.pid;
+    if (root !== undefined) for (const { pid } of descendantsOf(root)) killQuietly(pid);
     if (this.process.exitCode === null && this.process.signalCode === null) {
-      if (this.hostPid !== null) {
-        try {
-          process.kill(this.hostPid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
+      if (this.hostPid !== null) killQuietly(this.hostPid);
       this.process.kill("SIGKILL");
     }
   }
@@ -103,8 +103,8 @@ export function runInit(args: string[], options?: RunOptions): InitRun {
 }
 
 /**
- * For a test file: a runInit whose runs are killed after each test, and whose command line
- * and output are printed when the test fails.
+ * For a test file: the one run tracker. A runInit whose runs (and all they started) are killed
+ * after each test, and whose command line and output are printed when the test fails.
  */
 export function trackedRuns(): (args: string[], options?: RunOptions) => InitRun {
   const runs: InitRun[] = [];
@@ -132,8 +132,12 @@ export function freePort(): Promise<number> {
 }
 
 /** Runs to completion, with a deadline after which everything is killed. */
-export async function runToExit(args: string[], options?: RunOptions, timeoutMs = 20_000): Promise<Finished> {
-  const run = new InitRun(args, options);
+export function runToExit(args: string[], options?: RunOptions, timeoutMs = 20_000): Promise<Finished> {
+  return untilExit(new InitRun(args, options), timeoutMs);
+}
+
+/** Waits for a run's end, killing it and all it started after `timeoutMs`. */
+export async function untilExit(run: InitRun, timeoutMs: number): Promise<Finished> {
   const timer = setTimeout(() => run.kill(), timeoutMs);
   try {
     return await run.finished;
@@ -142,26 +146,32 @@ export async function runToExit(args: string[], options?: RunOptions, timeoutMs 
   }
 }
 
-export interface ProcEntry {
-  pid: number;
-  ppid: number;
-  state: string;
+/** SIGKILL for a pid that may be gone already. */
+export function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
 }
 
-/** One pass over /proc: pid, parent and state (R, S, T, Z, …) of every process. */
-export function allProcesses(): ProcEntry[] {
-  const entries: ProcEntry[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      entries.push({ pid: Number(name), state: fields[0]!, ppid: Number(fields[1]) });
-    } catch {
-      // exited meanwhile
+/** Every process below `root` (not `root` itself), as the host sees them. */
+export function descendantsOf(root: number, processes = allProcesses()): ProcessStat[] {
+  const byParent = new Map<number, ProcessStat[]>();
+  for (const entry of processes) {
+    const siblings = byParent.get(entry.ppid) ?? [];
+    siblings.push(entry);
+    byParent.set(entry.ppid, siblings);
+  }
+  const found: ProcessStat[] = [];
+  const queue = [root];
+  while (queue.length) {
+    for (const child of byParent.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child.pid);
     }
   }
-  return entries;
+  return found;
 }
 
 /** Pids whose parent is `pid`, from /proc. */

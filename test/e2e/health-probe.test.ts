@@ -2,13 +2,10 @@
 // an HTTP/1.0 request without a Host header. drainit's --health must answer it like any
 // other request: 200 while running, 503 once draining.
 import { connect } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import { freePort, runInit, type InitRun } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { freePort, trackedRuns } from "./harness.ts";
 
-const runs: InitRun[] = [];
-afterEach(() => {
-  for (const run of runs.splice(0)) run.kill();
-});
+const start = trackedRuns();
 
 /** Sends `request` verbatim and returns the status code of the answer (0: none). */
 function rawStatus(port: number, request: string): Promise<number> {
@@ -36,9 +33,8 @@ const HTTP10_PROBE = "GET /healthz HTTP/1.0\r\n\r\n";
 describe("--health answers HTTP/1.0 probes without Host", () => {
   it("200 while running, 503 once draining", async () => {
     const port = await freePort();
-    const run = runInit(["--health", `127.0.0.1:${port}`, "--drain", "5s", "--", "sleep", "30"]);
-    runs.push(run);
-    const first = await pollStatus(port, (status) => status !== 0);
+    const run = start(["--health", `127.0.0.1:${port}`, "--drain", "5s", "--", "sleep", "30"]);
+      const first = await pollStatus(port, (status) => status !== 0);
     expect(first).toBe(200);
     expect(await rawStatus(port, "GET /other HTTP/1.0\r\n\r\n")).toBe(404);
 

@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { processState } from "../../src/sys/proc.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DRAINIT, childrenOf, runInit, runToExit, sleep, waitFor } from "./harness.ts";
 
@@ -27,14 +28,7 @@ function filesUnder(dir: string): string[] {
   return found;
 }
 
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return false;
-  }
-}
+const isZombie = (pid: number): boolean => processState(pid) === "Z";
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "drainit-rootfs-"));

@@ -141,16 +141,6 @@ export class TmuxPane {
   }
 }
 
-/** Process state letter from /proc/<pid>/stat (R, S, T, Z, …), or null once it is gone. */
-export function processState(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] ?? null;
-  } catch {
-    return null;
-  }
-}
-
 /** Every descendant of `pid` whose command name is `name`. */
 export function descendantsNamed(pid: number, name: string): number[] {
   const found: number[] = [];

@@ -1,10 +1,10 @@
 // Interactive use in a real pseudo-terminal: drainit as PID 1 leading the terminal's session, as
 // under `docker run -it`, in group mode (the default) and single-child mode (-c).
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DRAINIT, HELPERS, childrenOf, runInit, runToExit, sleep, waitFor } from "./harness.ts";
-import { TmuxPane, descendantsNamed, processState } from "./tmux.ts";
+import { TmuxPane, descendantsNamed } from "./tmux.ts";
+import { parseStat, processState, readStat, type ProcessStat } from "../../src/sys/proc.ts";
 
 const RECORDER = join(HELPERS, "tty-signals.mjs");
 const SHELL_ENV = { PS1: "prompt$ ", TERM: "screen" };
@@ -28,11 +28,10 @@ async function drainitPid(pane: TmuxPane): Promise<number> {
   return waitFor(() => descendantsNamed(pane.panePid(), "drainit")[0] ?? null, 10_000, "drainit to start");
 }
 
-/** Fields of /proc/<pid>/stat after the command name: state, ppid, pgrp, session, tty_nr, tpgid. */
-function statOf(pid: number): { pgrp: number; session: number; ttyNr: number; tpgid: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
-  return { pgrp: fields[2]!, session: fields[3]!, ttyNr: fields[4]!, tpgid: fields[5]! };
+function statOf(pid: number): ProcessStat {
+  const stat = readStat(pid);
+  if (!stat) throw new Error(`process ${pid} is gone`);
+  return stat;
 }
 
 async function waitForProcessNamed(pane: TmuxPane, name: string): Promise<number> {
@@ -183,8 +182,7 @@ describe("without a terminal", () => {
   it("leaves the child without one and says nothing about it, even with -v", async () => {
     const result = await runToExit(["-v", "--", "cat", "/proc/self/stat"]);
     expect(result.code).toBe(0);
-    const stat = result.stdout.slice(result.stdout.lastIndexOf(")") + 2).split(" ").map(Number);
-    expect(stat[4]).toBe(0); // tty_nr
+    expect(parseStat(result.stdout).ttyNr).toBe(0);
     expect(result.stderr).not.toMatch(/terminal|foreground/);
   });
 

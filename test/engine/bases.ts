@@ -55,7 +55,7 @@ async function buildBase(engine: Engine, tag: string, fill: (rootfs: string) => 
 }
 
 /** node and npm at the official image's paths (/usr/local/bin). */
-export function buildNodeBase(engine: Engine): Promise<string> {
+function buildNodeBase(engine: Engine): Promise<string> {
   return buildBase(engine, "drainit-test/node-base", (rootfs) => {
     copyProgram(rootfs, process.execPath, "/usr/local/bin/node");
     const npm = realpathSync(join(dirname(realpathSync(spawnSync("sh", ["-c", "command -v npm"], { encoding: "utf8" }).stdout.trim())), ".."));

@@ -1,10 +1,11 @@
 // The Dockerfile HEALTHCHECK of an image with no curl, wget or shell in the check: drainit --probe,
 // exec form. The engine's own view (docker inspect) goes healthy, then unhealthy when the app
 // stops answering 2xx, with drainit's one line in the health log.
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { contextDir, docker, freePort, sleep, useEngine } from "./engine.ts";
+import { docker, freePort, sleep, useEngine } from "./engine.ts";
 
 const engine = useEngine(() => docker("docker"));
 
@@ -28,7 +29,7 @@ describe("HEALTHCHECK CMD [\"/drainit\", \"--probe\", URL]", () => {
   it("docker inspect shows healthy, then unhealthy with drainit's reason when the app answers 404", async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/`;
-    const context = contextDir("healthcheck");
+    const context = mkdtempSync(join(tmpdir(), "drainit-healthcheck-"));
     writeFileSync(
       join(context, "Dockerfile"),
       [
@@ -39,7 +40,11 @@ describe("HEALTHCHECK CMD [\"/drainit\", \"--probe\", URL]", () => {
         "",
       ].join("\n"),
     );
-    await engine().build("drainit-test/healthcheck", context, { BASE: "drainit-test/drainit" });
+    try {
+      await engine().build("drainit-test/healthcheck", context, { BASE: "drainit-test/drainit" });
+    } finally {
+      rmSync(context, { recursive: true, force: true });
+    }
     const name = await engine().start("healthcheck", [
       "drainit-test/healthcheck", "--", "httpd", "-f", "-p", `127.0.0.1:${port}`, "-h", "/www",
     ]);

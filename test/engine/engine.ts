@@ -2,18 +2,19 @@
 // two dockerd instances and podman, offline image builds, containers removed after each test.
 import { execFile, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, symlinkSync, mkdirSync, mkdtempSync, readFileSync, lstatSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, symlinkSync, mkdirSync, readFileSync, lstatSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { realpathSync } from "node:fs";
 import { afterAll, afterEach, beforeAll } from "vitest";
+import { processState } from "../../src/sys/proc.ts";
 import { DRAINIT, ROOT, freePort, sleep } from "../e2e/harness.ts";
 
 export { DRAINIT, ROOT, freePort, sleep };
 
 /** The engine directory: the same rule as scripts/engine-env.sh. */
-export const ENGINE_DIR =
+const ENGINE_DIR =
   process.env.DRAINIT_ENGINE_DIR ??
   join(process.env.TMPDIR ?? "/tmp", `drainit-engine-${createHash("sha256").update(realpathSync(ROOT)).digest("hex").slice(0, 12)}`);
 
@@ -49,9 +50,8 @@ function whyNotRunning(name: string, what: string): string {
 function pidAlive(pidFile: string, word: string): boolean {
   try {
     const pid = readFileSync(pidFile, "utf8").trim();
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2)[0];
-    return state !== "Z" && state !== "X" && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(word);
+    const state = processState(Number(pid));
+    return state !== null && state !== "Z" && state !== "X" && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(word);
   } catch {
     return false;
   }
@@ -264,12 +264,6 @@ export function useEngine(make: () => Engine, prepare: (engine: Engine) => Promi
   };
 }
 
-/** A temporary build context; removed after the test file. */
-export function contextDir(what: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `drainit-ctx-${what}-`));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /**
  * Writes drainit's --export-rootfs output (drainit, its loader, its libraries) into `dir`/rootfs,

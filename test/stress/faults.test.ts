@@ -6,9 +6,10 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { processState } from "../../src/sys/proc.ts";
 import { textTimeline } from "../e2e/drain-support.ts";
 import { DRAINIT, freePort, runInit, runToExit, sleep, waitFor, type InitRun } from "../e2e/harness.ts";
-import { directChildren, endProcessesWithMarker, figure, processesWithMarker, stateOf } from "./stress-support.ts";
+import { directChildren, endProcessesWithMarker, figure, processesWithMarker } from "./stress-support.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "drainit-faults-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -235,7 +236,7 @@ describe("faults in the child", () => {
       await run.signal("SIGTERM");
       await run.waitForOutput(/TERM received: draining/, "stderr");
       const child = await waitFor(
-        () => directChildren(init).find((pid) => stateOf(pid) !== "Z") ?? null,
+        () => directChildren(init).find((pid) => processState(pid) !== "Z") ?? null,
         5_000,
         "the child",
       );

@@ -1,6 +1,7 @@
 // A storm of forwarded signals from several senders at once, then the stop signal:
 // drainit stays up, forwards what the kernel did not coalesce, and drains as usual.
 import { describe, expect, it } from "vitest";
+import { processState } from "../../src/sys/proc.ts";
 import { textTimeline } from "../e2e/drain-support.ts";
 import { runInit } from "../e2e/harness.ts";
 import {
@@ -10,7 +11,6 @@ import {
   figure,
   sendSignalStorm,
   sized,
-  stateOf,
   stormEvents,
   waitForStormEvent,
 } from "./stress-support.ts";
@@ -33,7 +33,7 @@ describe("signal storm", () => {
         const stormMs = performance.now() - started;
         // A sender stops at the first failed kill(2): every one was delivered to a living drainit.
         expect(sent).toBe(TOTAL);
-        expect(stateOf(pid)).toMatch(/^[RSD]$/);
+        expect(processState(pid)).toMatch(/^[RSD]$/);
 
         control.requestCounts();
         const counts = (await waitForStormEvent(run, "counts", 15_000)).counts!;

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { processState } from "../../src/sys/proc.ts";
 import { waitFor, type InitRun } from "../e2e/harness.ts";
 
 /** `DRAINIT_STRESS=full` (npm run stress) runs the sizes the README reports; otherwise a reduced run. */
@@ -18,7 +19,7 @@ export function sized(full: number, reduced: number): number {
 const PROGRAMS = join(dirname(fileURLToPath(import.meta.url)), "programs");
 /** The command that runs the storm child (Node: its signal handling holds under any storm). */
 export const STORM_CHILD = [process.execPath, join(PROGRAMS, "storm-child.mjs")];
-export const SIGNAL_SENDER = join(PROGRAMS, "signal-sender.pl");
+const SIGNAL_SENDER = join(PROGRAMS, "signal-sender.pl");
 
 /** Prints a measured figure so that a run shows it next to the test that produced it. */
 export function figure(what: string, value: string | number): void {
@@ -113,16 +114,6 @@ export function memoryOf(pid: number): Memory {
   return { rssKb: field("Rss"), pssKb: field("Pss"), anonKb: field("Anonymous") };
 }
 
-/** One-letter state of a process (R, S, Z, …), or null when it is gone. */
-export function stateOf(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] ?? null;
-  } catch {
-    return null;
-  }
-}
-
 /** The direct children of a process, from /proc/PID/task/PID/children (cheap enough to poll). */
 export function directChildren(pid: number): number[] {
   try {
@@ -148,7 +139,7 @@ export function childStates(initPid: number): { zombies: number; live: number[] 
   let zombies = 0;
   const live: number[] = [];
   for (const pid of directChildren(initPid)) {
-    const state = stateOf(pid);
+    const state = processState(pid);
     if (state === "Z") zombies += 1;
     else if (state !== null) live.push(pid);
   }
@@ -161,7 +152,7 @@ export function processesWithMarker(marker: string): number[] {
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/environ`, "latin1").includes(marker) && stateOf(Number(entry)) !== "Z") {
+      if (readFileSync(`/proc/${entry}/environ`, "latin1").includes(marker) && processState(Number(entry)) !== "Z") {
         found.push(Number(entry));
       }
     } catch {

@@ -2,8 +2,7 @@
 // before MIN, never after MAX; a second signal or the child's exit still cut it short.
 import { describe, expect, it } from "vitest";
 import type { AdaptiveDrain } from "../../src/config.ts";
-import type { Effects, TrafficWatch } from "../../src/supervisor/supervisor.ts";
-import { TRAFFIC_POLL_MS } from "../../src/supervisor/supervisor.ts";
+import { TRAFFIC_POLL_MS, type TrafficWatch } from "../../src/supervisor/adaptive-drain.ts";
 import { Rig } from "./fakes.ts";
 
 /** A rig whose app's traffic the test scripts: `traffic.at(t)` says data arrived at clock time t. */
@@ -18,7 +17,7 @@ function adaptiveRig(drain: Partial<AdaptiveDrain> = {}, extra = {}) {
       return lastTrafficAt;
     },
   };
-  (rig.effects as Effects).watchTraffic = (pid) => {
+  rig.effects.watchTraffic = (pid) => {
     watched.push(pid);
     lastTrafficAt = rig.clock.now();
     return watch;
@@ -109,12 +108,12 @@ describe("adaptive drain", () => {
     expect(forwardedTerm(rig, child)).toBe(false);
     rig.exits(child, { code: 0 });
     expect(rig.effects.exitCode).toBe(0);
-    expect(rig.clock.now()).toBe(1_500);
+    expect(rig.effects.exitedAt).toBe(1_500);
   });
 
   it("falls back to MAX when the traffic cannot be watched", () => {
     const { rig, child } = adaptiveRig({ maxMs: 3_000 });
-    (rig.effects as Effects).watchTraffic = () => {
+    rig.effects.watchTraffic = () => {
       throw new Error("no netlink here");
     };
     rig.signal("TERM");

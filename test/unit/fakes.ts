@@ -3,7 +3,9 @@
 import { LogLevel, type Config, type LogLevelName } from "../../src/config.ts";
 import type { LogFields, Logger } from "../../src/log.ts";
 import { SIGCHLD, SIGKILL, SIGNALS } from "../../src/signals.ts";
-import { Supervisor, type Effects, type Launch, type Phase } from "../../src/supervisor/supervisor.ts";
+import type { TrafficWatch } from "../../src/supervisor/adaptive-drain.ts";
+import type { Phase } from "../../src/supervisor/phases.ts";
+import { Supervisor, type Effects, type Launch } from "../../src/supervisor/supervisor.ts";
 import type { HookOutcome } from "../../src/supervisor/timeline.ts";
 import type {
   Clock,
@@ -12,6 +14,7 @@ import type {
   Reaped,
   SpawnRequest,
   SpawnResult,
+  TerminalInfo,
   TimerHandle,
 } from "../../src/sys/kernel.ts";
 
@@ -145,6 +148,24 @@ export class FakeKernel implements Kernel {
     return this.ownPid;
   }
 
+  /** stdin is no terminal here; test/unit/tty.test.ts gives the kernel one. */
+  terminalOf(_fd: number): TerminalInfo | null {
+    return null;
+  }
+
+  detachTerminal(_fd: number): void {
+    throw new Error("no controlling terminal");
+  }
+
+  setForegroundGroup(_fd: number, _pgid: number): void {
+    throw new Error("no terminal");
+  }
+
+  /** No netlink here: traffic watching falls back to /proc, as in a container that forbids it. */
+  sockDiagDump(_request: Uint8Array): Uint8Array[] {
+    throw new Error("sock_diag is not available in the fake kernel");
+  }
+
   /** Every kill() with this signal (signal checks with 0 are left out by default). */
   killsOf(signal: number): KillCall[] {
     return this.kills.filter((k) => k.signal === signal);
@@ -239,6 +260,7 @@ export class RecordingLogger implements Logger {
 export interface HttpCall {
   url: string;
   cancelled: boolean;
+  /** The answer arrives, as the real HTTP hook delivers it: an event on a turn of its own. */
   resolve(outcome: HookOutcome): void;
 }
 
@@ -250,9 +272,15 @@ export class FakeEffects implements Effects {
   /** Every phase the supervisor reported, in order. */
   readonly phases: Phase[] = [];
   exitCode: number | null = null;
+  /** Clock time of exit(), when a clock was given: what the supervisor did, not what the test advanced. */
+  exitedAt: number | null = null;
 
-  /** What the cgroup says about an OOM kill when asked (set by a test); none by default. */
-  outOfMemoryKill?: () => string | null;
+  constructor(private readonly clock?: Clock) {}
+
+  /** What the cgroup says about an OOM kill when asked: none, unless a test replaces it. */
+  outOfMemoryKill(): string | null {
+    return null;
+  }
 
   phaseChanged(phase: Phase): void {
     this.phases.push(phase);
@@ -266,17 +294,22 @@ export class FakeEffects implements Effects {
     this.calls.push("cleanUp");
   }
 
-  callHttpHook(url: string): { outcome: Promise<HookOutcome>; cancel(): void } {
-    let resolve!: (outcome: HookOutcome) => void;
-    const outcome = new Promise<HookOutcome>((r) => (resolve = r));
-    const call: HttpCall = { url, cancelled: false, resolve };
+  callHttpHook(url: string, answered: (outcome: HookOutcome) => void): { cancel(): void } {
+    const call: HttpCall = { url, cancelled: false, resolve: (outcome) => queueMicrotask(() => answered(outcome)) };
     this.httpCalls.push(call);
-    return { outcome, cancel: () => (call.cancelled = true) };
+    return { cancel: () => (call.cancelled = true) };
+  }
+
+  /** An app whose ports never see traffic; tests of the adaptive drain script their own. */
+  watchTraffic(_appPid: number): TrafficWatch {
+    const since = this.clock?.now() ?? 0;
+    return { sampleIdleMs: (now) => now - since, lastActivityAt: since };
   }
 
   exit(code: number): void {
     this.calls.push(`exit(${code})`);
     this.exitCode = code;
+    this.exitedAt = this.clock?.now() ?? null;
   }
 }
 
@@ -310,7 +343,7 @@ export class Rig {
   readonly kernel: FakeKernel;
   readonly clock = new FakeClock();
   readonly log = new RecordingLogger();
-  readonly effects = new FakeEffects();
+  readonly effects = new FakeEffects(this.clock);
   readonly config: Config;
   readonly supervisor: Supervisor;
 

@@ -10,7 +10,7 @@ import {
   type HealthState,
   type UpstreamAnswer,
 } from "../../src/drain/health.ts";
-import type { Phase } from "../../src/supervisor/supervisor.ts";
+import type { Phase } from "../../src/supervisor/phases.ts";
 import { baseConfig, Rig } from "./fakes.ts";
 
 const plan = drainPlanOf(baseConfig({ drainMs: 5_000, graceMs: 10_000, budgetMs: 30_000 }));

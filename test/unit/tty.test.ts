@@ -24,17 +24,17 @@ class TerminalKernel extends FakeKernel {
     super(1);
   }
 
-  terminalOf(fd: number): TerminalInfo | null {
+  override terminalOf(fd: number): TerminalInfo | null {
     this.events.push(`terminalOf(${fd})`);
     return this.terminal;
   }
 
-  detachTerminal(fd: number): void {
+  override detachTerminal(fd: number): void {
     this.events.push(`detach(${fd})`);
     if (this.detachFails) throw new Error("cannot give up the terminal: Inappropriate ioctl for device");
   }
 
-  setForegroundGroup(fd: number, pgid: number): void {
+  override setForegroundGroup(fd: number, pgid: number): void {
     this.events.push(`foreground(${fd}, ${pgid})`);
   }
 

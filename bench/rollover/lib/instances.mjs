@@ -95,7 +95,7 @@ export class Instance {
 }
 
 /** @param {string} url @returns {Promise<number>} the status, or 0 when there was no answer */
-export function httpStatus(url, timeoutMs = 1_000) {
+function httpStatus(url, timeoutMs = 1_000) {
   return new Promise((resolve) => {
     const outgoing = get(url, { agent: false, timeout: timeoutMs }, (response) => {
       response.resume();
@@ -107,7 +107,7 @@ export function httpStatus(url, timeoutMs = 1_000) {
 }
 
 /** Pids below `root` in the process tree (children, grandchildren, …), from /proc. */
-export function descendantsOf(root) {
+function descendantsOf(root) {
   const parentOf = new Map();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;

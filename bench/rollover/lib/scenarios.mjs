@@ -2,7 +2,7 @@
 import { APP, DRAINIT } from "./instances.mjs";
 
 /** "3s", "2.5s", "500ms": the way a duration is written on drainit's command line. */
-export function durationText(ms) {
+function durationText(ms) {
   return ms % 1000 === 0 || ms > 1000 ? `${ms / 1000}s` : `${ms}ms`;
 }
 

@@ -37,7 +37,7 @@ export function describeKinds(byKind) {
 }
 
 /** Nearest-rank percentile of an ascending array; null when empty. */
-export function percentile(sorted, fraction) {
+function percentile(sorted, fraction) {
   if (sorted.length === 0) return null;
   return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)];
 }
