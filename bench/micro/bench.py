@@ -146,12 +146,15 @@ def runtime_settings():
 
 def build_empty_program(scratch):
     """An empty program built by scripts/build.mjs itself, so with the very flags drainit is built
-    with: a copy of the build scripts next to a src/entry.ts (the build's entry) of one line, and
-    node_modules linked."""
+    with: a copy of the build scripts next to a src/entry.ts (the build's entry) of one line and the
+    signal handler's source, and node_modules linked."""
     tree = os.path.join(scratch, "empty-program")
     os.makedirs(os.path.join(tree, "src"))
     shutil.copytree(os.path.join(ROOT, "scripts"), os.path.join(tree, "scripts"))
     os.symlink(os.path.join(ROOT, "node_modules"), os.path.join(tree, "node_modules"))
+    # The build compiles the signal handler and embeds it: the empty program carries it too.
+    os.makedirs(os.path.join(tree, "src", "sys"))
+    shutil.copy2(os.path.join(ROOT, "src", "sys", "signal-handler.c"), os.path.join(tree, "src", "sys"))
     with open(os.path.join(tree, "src", "entry.ts"), "w") as f:
         f.write("process.exit(0);\n")
     out = os.path.join(scratch, "empty")
