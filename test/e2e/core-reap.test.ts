@@ -96,6 +96,9 @@ describe("--pdeathsig", () => {
     // stdout closes once drainit and the recorder, which hold it, have exited.
     await run.finished;
     expect(linesOf(file)).toEqual(["TERM"]);
-    for (const pid of [drainit, recorder]) expect([null, "Z"]).toContain(processState(pid));
+    // A process closes its descriptors a moment before it is gone: give the exit that moment.
+    for (const pid of [drainit, recorder]) {
+      await waitFor(() => ([null, "Z"].includes(processState(pid)) ? true : null), 5_000, `process ${pid} to end`);
+    }
   });
 });

@@ -84,8 +84,11 @@ describe.each(modes)("in a terminal, $mode", ({ flags }) => {
     const pane = drainitInTerminal([...flags, "--", "bash", "--norc", "--noprofile", "-i"]);
     await pane.waitForScreen(/prompt\$ $/m);
     pane.line("cat");
-    await waitForProcessNamed(pane, "cat");
+    const cat = await waitForProcessNamed(pane, "cat");
     pane.press("C-c");
+    await waitForState(cat, (s) => s === null, "cat to end");
+    // Typed only at the next prompt, as a person would: bash drops what was typed ahead of it.
+    await pane.waitForScreen(/prompt\$ cat[\s\S]*prompt\$ $/m);
     pane.line('echo "cat=$?"');
     await pane.waitForScreen(/^cat=130$/m);
     pane.line("exit");
