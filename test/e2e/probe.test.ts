@@ -1,5 +1,5 @@
 // `drainit --probe` through the compiled binary: exit codes and the one line on stderr.
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -7,6 +7,7 @@ import { createServer as createTcpServer, type Server as TcpServer, type Socket 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { selfSignedCertificate } from "../helpers/tls.ts";
 import { DRAINIT, freePort, runToExit, waitFor } from "./harness.ts";
 
 const probe = (args: string[]) => runToExit(args, { notPid1: true }, 15_000);
@@ -37,14 +38,8 @@ beforeAll(async () => {
   });
   base = `http://127.0.0.1:${await listen(http)}`;
   certDir = mkdtempSync(join(tmpdir(), "drainit-probe-e2e-"));
-  execFileSync(
-    "openssl",
-    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-      "-keyout", join(certDir, "key.pem"), "-out", join(certDir, "cert.pem")],
-    { stdio: "ignore" },
-  );
   https = createHttpsServer(
-    { key: readFileSync(join(certDir, "key.pem")), cert: readFileSync(join(certDir, "cert.pem")) },
+    selfSignedCertificate(certDir),
     (_request, response) => response.end("ok\n"),
   );
   httpsBase = `https://127.0.0.1:${await listen(https)}`;

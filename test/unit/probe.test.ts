@@ -1,13 +1,13 @@
 // The probe's outcomes against real local servers: 2xx, a failing status, refused, an answer that
 // never comes, a self-signed certificate, TCP open and refused, headers sent, --expect.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { selfSignedCertificate } from "../helpers/tls.ts";
 import { UsageError } from "../../src/config.ts";
 import { parseOptions } from "../../src/cli/parse.ts";
 import { probeOptionsOf } from "../../src/cli/probe-options.ts";
@@ -126,14 +126,8 @@ describe("probe over HTTPS", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "drainit-probe-"));
-    execFileSync(
-      "openssl",
-      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-        "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")],
-      { stdio: "ignore" },
-    );
     server = createHttpsServer(
-      { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) },
+      selfSignedCertificate(dir),
       (_request, response) => response.end("ok\n"),
     );
     port = await listen(server);
