@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DRAINIT, docker, sleep, useEngine } from "./engine.ts";
+import { DRAINIT, docker, sleep, stopAndObserve, useEngine } from "./engine.ts";
 
 const engine = useEngine(() => docker("docker-drainit-init"));
 
@@ -39,12 +39,10 @@ describe("docker run --init with init-path drainit", () => {
   it("docker stop: SIGTERM reaches the command, which dies by it: exit 143 at once", async () => {
     const name = await engine().start("init-stop", ["--init", "drainit-test/busybox-glibc", "sleep", "600"]);
     await sleep(300);
-    const stopAt = Date.now();
-    await engine().ok(["stop", name]);
-    expect(Date.now() - stopAt).toBeLessThan(3_000);
-    expect(await engine().exitCode(name)).toBe(143);
-    const { stdout, stderr } = await engine().logs(name);
-    expect(stdout + stderr).toBe("");
+    const { stopMs, code, output } = await stopAndObserve(engine(), name);
+    expect(stopMs).toBeLessThan(3_000);
+    expect(code).toBe(143);
+    expect(output).toBe("");
   });
 
   it("docker info shows drainit's version as the init version", async () => {

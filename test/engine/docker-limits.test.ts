@@ -1,7 +1,7 @@
 // drainit under the limits a platform puts on a container: a pids cgroup the app uses up, a
 // memory limit the app runs past, a read-only root filesystem and a user that is not root.
 import { describe, expect, it } from "vitest";
-import { docker, freePort, httpStatus, sleep, useEngine, waitForStatus } from "./engine.ts";
+import { docker, freePort, httpStatus, sleep, stopAndObserve, useEngine, waitForStatus } from "./engine.ts";
 
 const engine = useEngine(() => docker("docker"));
 
@@ -20,13 +20,11 @@ describe("--pids-limit", () => {
     // Long enough for the runtime's idle helper threads to have ended and be wanted again.
     await sleep(12_000);
     expect(await engine().running(name)).toBe(true);
-    const stopAt = Date.now();
-    await engine().ok(["stop", name]);
-    const stopMs = Date.now() - stopAt;
-    expect(await engine().exitCode(name)).toBe(7);
+    const { stopMs, code, output } = await stopAndObserve(engine(), name);
+    expect(code).toBe(7);
     expect(stopMs).toBeGreaterThanOrEqual(1_000);
     expect(stopMs).toBeLessThan(5_000);
-    expect((await engine().logs(name)).stderr).not.toMatch(/panic|abort|Segmentation/i);
+    expect(output).not.toMatch(/panic|abort|Segmentation/i);
   }, 60_000);
 });
 

@@ -2,7 +2,7 @@
 // answering while /healthz says 503, and the container exits 143. The same app without drainit
 // waits out the engine's timeout and is killed (137).
 import { describe, expect, it } from "vitest";
-import { docker, freePort, httpStatus, keepResult, sleep, useEngine, waitForStatus } from "./engine.ts";
+import { docker, freePort, httpStatus, keepResult, sleep, stopAndObserve, useEngine, waitForStatus } from "./engine.ts";
 
 const engine = useEngine(() => docker("docker"));
 
@@ -73,14 +73,12 @@ describe("docker stop", () => {
     // busybox httpd as PID 1 has no SIGTERM handler, so the kernel drops the signal.
     const name = await engine().start("stop-bare", ["drainit-test/busybox", "httpd", "-f", "-p", `127.0.0.1:${appPort}`, "-h", "/www"]);
     await waitForStatus(appPort, "/", 200);
-    const stopAt = Date.now();
-    await engine().ok(["stop", name]);
-    const stopMs = Date.now() - stopAt;
-    keepResult("docker-stop-bare", `docker stop ${stopMs} ms; exit ${await engine().exitCode(name)}`);
+    const { stopMs, code } = await stopAndObserve(engine(), name);
+    keepResult("docker-stop-bare", `docker stop ${stopMs} ms; exit ${code}`);
     // Docker's default stop timeout is 10 s.
     expect(stopMs).toBeGreaterThanOrEqual(10_000);
     expect(stopMs).toBeLessThan(12_000);
-    expect(await engine().exitCode(name)).toBe(137);
+    expect(code).toBe(137);
   });
 
   it("docker stop -t 2 against a 3 s drain with --budget 2s: forwards in time, exit 143 not 137", async () => {
@@ -91,13 +89,10 @@ describe("docker stop", () => {
       "--", "httpd", "-f", "-p", `127.0.0.1:${appPort}`, "-h", "/www",
     ]);
     await waitForStatus(appPort, "/", 200);
-    const stopAt = Date.now();
-    await engine().ok(["stop", "-t", "2", name]);
-    const stopMs = Date.now() - stopAt;
-    keepResult("docker-stop-budget", `docker stop -t 2: ${stopMs} ms; exit ${await engine().exitCode(name)}`);
-    expect(await engine().exitCode(name)).toBe(143);
+    const { stopMs, code, output } = await stopAndObserve(engine(), name, ["-t", "2"]);
+    keepResult("docker-stop-budget", `docker stop -t 2: ${stopMs} ms; exit ${code}`);
+    expect(code).toBe(143);
     expect(stopMs).toBeLessThan(2_000);
-    const { stderr } = await engine().logs(name);
-    expect(stderr).toMatch(/budget/);
+    expect(output).toMatch(/budget/);
   });
 });

@@ -210,6 +210,22 @@ function contextDigest(dir: string, buildArgs: Record<string, string>): string {
 }
 
 /** The dockerd with Docker's own init ("docker") or the one whose init-path is drainit. */
+/**
+ * Stops a running container as an init's user would and reports what the engine saw: how long
+ * the stop took, the container's exit code, and everything it wrote.
+ */
+export async function stopAndObserve(
+  engine: Engine,
+  name: string,
+  stopArgs: string[] = [],
+): Promise<{ stopMs: number; code: number; output: string }> {
+  const stopAt = Date.now();
+  await engine.ok(["stop", ...stopArgs, name]);
+  const stopMs = Date.now() - stopAt;
+  const { stdout, stderr } = await engine.logs(name);
+  return { stopMs, code: await engine.exitCode(name), output: stdout + stderr };
+}
+
 export function docker(name: "docker" | "docker-drainit-init" = "docker"): Engine {
   const dir = join(ENGINE_DIR, name);
   const what = name === "docker" ? "dockerd" : "dockerd (init-path drainit)";

@@ -1,7 +1,7 @@
 // Podman (on runc, no daemon): drainit as the init of `podman run --init --init-path`, and as the
 // ENTRYPOINT of an image: exit codes, and the drain on `podman stop`.
 import { describe, expect, it } from "vitest";
-import { DRAINIT, freePort, httpStatus, podman, sleep, useEngine, waitForStatus } from "./engine.ts";
+import { DRAINIT, freePort, httpStatus, podman, sleep, stopAndObserve, useEngine, waitForStatus } from "./engine.ts";
 
 const engine = useEngine(() => podman());
 
@@ -16,12 +16,10 @@ describe("podman run --init --init-path drainit", () => {
   it("is silent, and podman stop ends the command with SIGTERM at once: exit 143", async () => {
     const name = await engine().start("podman-init-stop", [...init, "sleep", "600"]);
     await sleep(300);
-    const stopAt = Date.now();
-    await engine().ok(["stop", name]);
-    expect(Date.now() - stopAt).toBeLessThan(3_000);
-    expect(await engine().exitCode(name)).toBe(143);
-    const { stdout, stderr } = await engine().logs(name);
-    expect(stdout + stderr).toBe("");
+    const { stopMs, code, output } = await stopAndObserve(engine(), name);
+    expect(stopMs).toBeLessThan(3_000);
+    expect(code).toBe(143);
+    expect(output).toBe("");
   });
 });
 
