@@ -3,6 +3,7 @@
 # one line "N passed, N failed" counted from vitest's JSON reports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/install-system-packages.sh scripts/build-packages.txt
 bash scripts/install-system-packages.sh
 npm ci --no-audit --no-fund
 npm run build

@@ -12,6 +12,7 @@ if [[ "${1:-}" == "--compare" ]]; then
   # Reads two results files: nothing to install, build or run as root.
   exec "$python" "$root/bench/micro/bench.py" "$@"
 fi
+bash "$root/scripts/install-system-packages.sh" "$root/scripts/build-packages.txt"
 bash "$root/scripts/install-system-packages.sh"
 [[ -x "$root/dist/drainit" ]] || (cd "$root" && npm run build)
 if [[ $(id -u) -ne 0 ]]; then
