@@ -1,6 +1,7 @@
 // One line per event on stderr, as text or JSON. Never throws: a log line must not take PID 1 down.
 import { writeSync } from "node:fs";
 import { LogLevel, type LogFormat, type LogLevelName } from "./config.ts";
+import { EXIT_USAGE } from "./exit-codes.ts";
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
@@ -19,6 +20,18 @@ export type LineSink = (line: string) => void;
 let stderrGone = false;
 /** Such a write also raised SIGPIPE at drainit itself; that one is not the app's to receive. */
 let ownSigpipePending = false;
+
+/** An error as one line: its message's first line (log lines and stderr lines are one line each). */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message.split("\n")[0] || error.name;
+  return String(error).split("\n")[0] || "unknown error";
+}
+
+/** A bad option or value: one line on stderr, exit 2, before anything is started. */
+export function exitWithUsageError(error: unknown): never {
+  writeStderr(`drainit: ${describeError(error)} (see drainit --help)\n`);
+  process.exit(EXIT_USAGE);
+}
 
 export function writeStderr(line: string): void {
   if (stderrGone) return;

@@ -11,7 +11,7 @@ import { HealthBindError, drainPlanOf, serveHealth, type HealthEndpoint } from "
 import { startHttpClientThread } from "./runtime/http-client-thread.ts";
 import { postDrainHook } from "./drain/http-hook.ts";
 import { watchTraffic } from "./drain/traffic.ts";
-import { createLogger, takeOwnSigpipe, writeStderr, type Logger } from "./log.ts";
+import { createLogger, describeError, exitWithUsageError, takeOwnSigpipe, writeStderr, type Logger } from "./log.ts";
 import { exportRootfs, RootfsError } from "./tools/rootfs.ts";
 import { probeRequestOf, probeThenExit, type ProbeOptions, type ProbeRequest } from "./tools/probe.ts";
 import type { PlatformNote } from "./cli/platforms.ts";
@@ -27,11 +27,6 @@ import { rawEnvironment, rawTrailingArgs } from "./sys/proc.ts";
 
 let supervisor: Supervisor | null = null;
 let failures = 0;
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message.split("\n")[0] ?? error.name;
-  return String(error).split("\n")[0] ?? "unknown error";
-}
 
 /** Never throws and never lets drainit vanish silently: as PID 1 its exit kills everything. */
 function onUnexpectedError(error: unknown): void {
@@ -136,8 +131,7 @@ async function probeOrExit(options: ProbeOptions): Promise<void> {
     request = probeRequestOf(options);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    writeStderr(`drainit: ${describeError(error)} (see drainit --help)\n`);
-    process.exit(EXIT_USAGE);
+    exitWithUsageError(error);
   }
   // The listeners registered for an init must not keep a probe from ending on TERM.
   exitOnFatalSignals();
@@ -200,8 +194,7 @@ async function main(): Promise<void> {
     invocation = parseCommandLine(args, process.env, process.argv0);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    writeStderr(`drainit: ${describeError(error)} (see drainit --help)\n`);
-    process.exit(EXIT_USAGE);
+    exitWithUsageError(error);
   }
   switch (invocation.kind) {
     case "help":

@@ -7,6 +7,7 @@
 // time since the stop signal and the drain plan.
 import type { Config } from "../config.ts";
 import type { Phase } from "../supervisor/phases.ts";
+import { describeError } from "../log.ts";
 
 /** How long a mirrored upstream health check may take before it counts as failing. */
 const UPSTREAM_TIMEOUT_MS = 1_000;
@@ -182,7 +183,7 @@ export function serveHealth(
       error: () => plain(500, "error"),
     });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = describeError(error);
     throw new HealthBindError(`--health: cannot listen on ${address.host}:${address.port}: ${reason}`);
   }
   return {

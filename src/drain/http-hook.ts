@@ -1,6 +1,7 @@
 // The drain hook as an HTTP call: POST to the URL, report the status. `answered` gets the
 // outcome once, from the promise's own turn; a failure is an outcome, never a rejection.
 import type { HookOutcome } from "../supervisor/timeline.ts";
+import { describeError } from "../log.ts";
 
 export function postDrainHook(url: string, answered: (outcome: HookOutcome) => void): { cancel(): void } {
   const controller = new AbortController();
@@ -12,7 +13,7 @@ export function postDrainHook(url: string, answered: (outcome: HookOutcome) => v
     })
     .catch((error: unknown): HookOutcome => ({
       kind: "failed",
-      reason: `POST ${url}: ${error instanceof Error ? error.message : String(error)}`,
+      reason: `POST ${url}: ${describeError(error)}`,
     }))
     .then(answered);
   return { cancel: () => controller.abort() };

@@ -2,6 +2,7 @@
 // privilege: the kernel's sock_diag (TCP info per socket) or, failing that, /proc/net/tcp{,6}.
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import type { Logger } from "../log.ts";
+import { describeError } from "../log.ts";
 import type { TrafficWatch } from "../supervisor/adaptive-drain.ts";
 import type { Kernel } from "../sys/kernel.ts";
 import { allProcesses } from "../sys/proc.ts";
@@ -127,7 +128,7 @@ export function watchTraffic(
       } catch (error) {
         source = "proc";
         log.warn(
-          `sock_diag unavailable (${error instanceof Error ? error.message : String(error)}): ` +
+          `sock_diag unavailable (${describeError(error)}): ` +
             "watching /proc/net/tcp instead, which sees new connections but not data on open ones",
         );
       }

@@ -7,7 +7,7 @@
 // before the self-restart's exec until one of the two is in place (see
 // restart-with-runtime-settings.ts), so that none sent in between is lost either.
 import { readFileSync } from "node:fs";
-import { writeStderr } from "../log.ts";
+import { describeError, writeStderr } from "../log.ts";
 import { SIGCHLD, SIGNALS } from "../signals.ts";
 import { installSignalHandler, readAvailable, unblockAllSignals, type SignalPipe } from "../sys/libc.ts";
 
@@ -128,7 +128,7 @@ function installOrListen(): void {
     signalPipe = installSignalHandler(handlerObject());
     process.on("SIGCHLD", onChildSignal);
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    const reason = describeError(error);
     writeStderr(
       `drainit: cannot install its signal handler (${reason}): only the signals the runtime lets it listen to are forwarded\n`,
     );

@@ -2,6 +2,7 @@
 // ports saw no traffic for IDLE, never before MIN, at MAX at the latest.
 import type { AdaptiveDrain } from "../config.ts";
 import type { Logger } from "../log.ts";
+import { describeError } from "../log.ts";
 import type { Clock } from "../sys/kernel.ts";
 import type { Timers } from "./timers.ts";
 
@@ -42,7 +43,7 @@ export function startAdaptiveDrain(
   try {
     watch = ctx.watchTraffic(appPid);
   } catch (error) {
-    log.warn(`cannot watch the app's traffic: ${error instanceof Error ? error.message : String(error)}`);
+    log.warn(`cannot watch the app's traffic: ${describeError(error)}`);
   }
   const end = (reason: string) => {
     timers.clear("drain", "traffic");

@@ -6,7 +6,7 @@
 // exit line (timeline.ts).
 import type { Config, DrainHook } from "../config.ts";
 import { EXIT_INTERNAL_ERROR, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND } from "../exit-codes.ts";
-import type { Logger } from "../log.ts";
+import { describeError, type Logger } from "../log.ts";
 import { SIGCHLD, SIGCONT, SIGKILL, SIGTERM, rewriteSignal, signalName } from "../signals.ts";
 import { exitCodeOf, type Clock, type ExitStatus, type Kernel, type Reaped } from "../sys/kernel.ts";
 import { startAdaptiveDrain, type TrafficWatch } from "./adaptive-drain.ts";
@@ -214,7 +214,7 @@ export class Supervisor {
     try {
       kernel.detachTerminal(0);
     } catch (error) {
-      log.warn(`could not hand the terminal to the child: ${error instanceof Error ? error.message : String(error)}`);
+      log.warn(`could not hand the terminal to the child: ${describeError(error)}`);
       return { kind: "leave", why: "TIOCNOTTY failed" };
     }
     if (plan.echoExpected) {
@@ -231,7 +231,7 @@ export class Supervisor {
     try {
       kernel.setForegroundGroup(0, pid);
     } catch (error) {
-      log.warn(`could not make the child the terminal's foreground: ${error instanceof Error ? error.message : String(error)}`);
+      log.warn(`could not make the child the terminal's foreground: ${describeError(error)}`);
       return;
     }
     // Had the child touched the terminal before that, SIGTTIN or SIGTTOU stopped it: wake it up.
@@ -400,7 +400,7 @@ export class Supervisor {
     try {
       message = this.deps.effects.outOfMemoryKill();
     } catch (error) {
-      this.deps.log.warn(`could not read the cgroup's out-of-memory kills: ${error instanceof Error ? error.message : String(error)}`);
+      this.deps.log.warn(`could not read the cgroup's out-of-memory kills: ${describeError(error)}`);
       return;
     }
     if (message === null || !this.childExit) return;
@@ -487,7 +487,7 @@ export class Supervisor {
     try {
       action();
     } catch (error) {
-      this.deps.log.warn(`could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
+      this.deps.log.warn(`could not ${what}: ${describeError(error)}`);
     }
   }
 }

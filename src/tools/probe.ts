@@ -4,6 +4,7 @@
 // node:net is imported only for a TCP probe: loading it costs the runtime more memory than fetch.
 import { UsageError, parseDuration } from "../config.ts";
 import { EXIT_PROBE_FAILED } from "../exit-codes.ts";
+import { describeError } from "../log.ts";
 
 /** How long the whole probe may take unless --timeout says otherwise. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 2_000;
@@ -110,7 +111,7 @@ function describeFailure(error: unknown): string {
   if (codes.some((code) => REFUSED_CODE.test(code))) return "connection refused";
   if (codes.some((code) => UNRESOLVED_CODE.test(code))) return "host not found";
   if (codes.some((code) => RESET_CODE.test(code))) return "connection closed before an answer";
-  const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+  const message = describeError(error);
   return codes.length ? `${message} (${codes[0]})` : message || "failed";
 }
 

@@ -4,6 +4,7 @@
 import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { interpreterOf } from "./elf.ts";
+import { describeError } from "../log.ts";
 
 export class RootfsError extends Error {}
 
@@ -87,7 +88,7 @@ function reason(error: unknown): string {
   if (code === "EROFS") return "read-only file system";
   if (code === "ENOTDIR") return "a parent is not a directory";
   if (code) return code;
-  return error instanceof Error ? (error.message.split("\n")[0] ?? error.name) : String(error);
+  return describeError(error);
 }
 
 /** Copies via a temporary name and a rename: an existing file or symlink is replaced, never written through. */
