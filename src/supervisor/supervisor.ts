@@ -211,10 +211,7 @@ export class Supervisor {
     const plan = planTerminal(kernel.terminalOf(0), config.singleChild);
     if (plan.kind === "leave") log.debug(`stdin is a terminal, left as it is: ${plan.why}`);
     if (plan.kind !== "hand-over") return plan;
-    try {
-      kernel.detachTerminal(0);
-    } catch (error) {
-      log.warn(`could not hand the terminal to the child: ${describeError(error)}`);
+    if (!this.tryTo("hand the terminal to the child", () => kernel.detachTerminal(0))) {
       return { kind: "leave", why: "TIOCNOTTY failed" };
     }
     if (plan.echoExpected) {
@@ -228,12 +225,7 @@ export class Supervisor {
   /** Single-child mode: the child's group takes the terminal, so Ctrl-C and Ctrl-Z reach it once, from the terminal. */
   private giveForeground(pid: number): void {
     const { kernel, log } = this.deps;
-    try {
-      kernel.setForegroundGroup(0, pid);
-    } catch (error) {
-      log.warn(`could not make the child the terminal's foreground: ${describeError(error)}`);
-      return;
-    }
+    if (!this.tryTo("make the child the terminal's foreground", () => kernel.setForegroundGroup(0, pid))) return;
     // Had the child touched the terminal before that, SIGTTIN or SIGTTOU stopped it: wake it up.
     kernel.kill(-pid, SIGCONT);
     log.debug("the child's group is the terminal's foreground group", { pgid: pid });
@@ -396,13 +388,8 @@ export class Supervisor {
 
   /** A SIGKILL nobody here sent: the kernel's OOM killer is the usual sender, and worth naming. */
   private nameOutOfMemoryKill(): void {
-    let message: string | null;
-    try {
-      message = this.deps.effects.outOfMemoryKill();
-    } catch (error) {
-      this.deps.log.warn(`could not read the cgroup's out-of-memory kills: ${describeError(error)}`);
-      return;
-    }
+    let message: string | null = null;
+    if (!this.tryTo("read the cgroup's out-of-memory kills", () => (message = this.deps.effects.outOfMemoryKill()))) return;
     if (message === null || !this.childExit) return;
     this.childExit.oom = true;
     this.deps.log.warn(message);
@@ -483,11 +470,14 @@ export class Supervisor {
     });
   }
 
-  private tryTo(what: string, action: () => void): void {
+  /** Runs an action whose failure is worth a warning, not the end of drainit; false when it failed. */
+  private tryTo(what: string, action: () => void): boolean {
     try {
       action();
+      return true;
     } catch (error) {
       this.deps.log.warn(`could not ${what}: ${describeError(error)}`);
+      return false;
     }
   }
 }
