@@ -31,10 +31,10 @@ function receive(signal: number, senderPid?: number): void {
 
 /** The handler's shared object for this machine, embedded by scripts/build.mjs. */
 function handlerObject(): Uint8Array {
-  const embedded = Bun.embeddedFiles.find((file) => (file as Blob & { name: string }).name.startsWith("signal-handler"));
-  if (!embedded) throw new Error("this build carries no signal handler");
+  const name = (Bun.embeddedFiles as Array<Blob & { name: string }>).map((file) => file.name).find((n) => n.startsWith("signal-handler"));
+  if (!name) throw new Error("this build carries no signal handler");
   // Embedded files live in the executable's own file system, readable like any file.
-  return readFileSync(`/$bunfs/root/${(embedded as Blob & { name: string }).name}`);
+  return readFileSync(`/$bunfs/root/${name}`);
 }
 
 /** struct signal_record of signal-handler.c: signal, sender pid, si_code, as 32-bit integers. */
