@@ -3,6 +3,7 @@
 // detects the platform from the variables it sets. Explicit options always win. Pure.
 import { UsageError, type Config } from "../config.ts";
 import { SIGNALS, signalName } from "../signals.ts";
+import { worstCaseStopMs } from "../supervisor/stop-plan.ts";
 
 export const PLATFORM_NAMES = ["kubernetes", "ecs", "fly", "nomad", "cloudrun", "docker", "heroku"] as const;
 export type PlatformName = (typeof PLATFORM_NAMES)[number];
@@ -156,13 +157,6 @@ export interface PlatformNote {
 
 function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))}s`;
-}
-
-/** How long the stop plan may take, at worst, from the stop signal to SIGKILL by drainit. */
-export function worstCaseStopMs(config: Config): number {
-  const drain = config.adaptiveDrain?.maxMs ?? config.drainMs;
-  const hook = config.drainHook ? config.hookTimeoutMs : 0;
-  return Math.max(drain, hook) + (config.graceMs ?? 0);
 }
 
 /** The config with the platform's defaults where no option was given, and what to log at start. */

@@ -27,12 +27,22 @@ export interface StopPlan {
   overBudgetWarning: string | null;
 }
 
+/** The latest the stop signal is forwarded when nothing cuts the drain short: drain or hook timeout. */
+function worstForwardMs({ drainMs, drainHook, hookTimeoutMs, adaptiveDrain }: StopPlanSettings): number {
+  return Math.max(adaptiveDrain?.maxMs ?? drainMs, drainHook ? hookTimeoutMs : 0);
+}
+
+/** How long the stop plan may take, at worst, from the stop signal to SIGKILL by drainit. */
+export function worstCaseStopMs(settings: StopPlanSettings): number {
+  return worstForwardMs(settings) + (settings.graceMs ?? 0);
+}
+
 export function planStop(settings: StopPlanSettings): StopPlan {
-  const { drainMs, drainHook, hookTimeoutMs, graceMs, budgetMs, adaptiveDrain } = settings;
+  const { drainMs, graceMs, budgetMs, adaptiveDrain } = settings;
   // The app gets its grace (one second at the least) before the platform's kill.
   const forwardDeadlineMs = budgetMs === null ? Infinity : Math.max(0, budgetMs - Math.max(graceMs ?? 0, BUDGET_MARGIN_MS));
-  const worstForward = Math.max(adaptiveDrain?.maxMs ?? drainMs, drainHook ? hookTimeoutMs : 0);
-  const overBudget = budgetMs !== null && worstForward + (graceMs ?? 0) > budgetMs;
+  const worstForward = worstForwardMs(settings);
+  const overBudget = budgetMs !== null && worstCaseStopMs(settings) > budgetMs;
   return {
     forwardDeadlineMs,
     drainMs: Math.min(drainMs, forwardDeadlineMs),

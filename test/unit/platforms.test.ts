@@ -8,11 +8,11 @@ import {
   applyPlatform,
   choosePlatform,
   parsePlatformName,
-  worstCaseStopMs,
   type ExplicitOptions,
   type PlatformName,
 } from "../../src/cli/platforms.ts";
 import { SIGNALS } from "../../src/signals.ts";
+import { worstCaseStopMs } from "../../src/supervisor/stop-plan.ts";
 import { baseConfig } from "./fakes.ts";
 
 const TERM = SIGNALS.TERM!;
