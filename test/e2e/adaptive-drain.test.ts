@@ -30,6 +30,21 @@ async function sendFor(port: number, agent: Agent | false | (() => Agent), forMs
   return last;
 }
 
+/**
+ * A new connection for each request, which the client keeps open: one that the client opens and
+ * closes between two looks leaves no socket on the app's side (README: what drainit cannot see).
+ */
+function newConnections(): { next: () => Agent; close: () => void } {
+  const agents: Agent[] = [];
+  return {
+    next: () => {
+      agents.push(new Agent({ keepAlive: true, maxSockets: 1 }));
+      return agents.at(-1)!;
+    },
+    close: () => agents.forEach((agent) => agent.destroy()),
+  };
+}
+
 async function startApp(drainArgs: string[]): Promise<{ run: InitRun; port: number }> {
   const port = await freePort();
   const run = start([...drainArgs, "--", process.execPath, join(HELPERS, "idle-app.mjs"), String(port)]);
@@ -46,16 +61,10 @@ describe("adaptive drain", () => {
     const { run, port } = await startApp(["--drain", "1s..15s", "--drain-until-idle", "2s"]);
     const stopAt = Date.now();
     await run.signal("SIGTERM");
-    // Each request on a new connection that the client keeps open: one that the client opens and
-    // closes between two looks leaves no socket on the app's side (README: what drainit cannot see).
-    const agents: Agent[] = [];
-    const newConnection = () => {
-      agents.push(new Agent({ keepAlive: true, maxSockets: 1 }));
-      return agents.at(-1)!;
-    };
-    const lastRequest = await sendFor(port, newConnection, 3_000);
+    const connections = newConnections();
+    const lastRequest = await sendFor(port, connections.next, 3_000);
     const forwarded = await forwardedAt(run);
-    for (const agent of agents) agent.destroy();
+    connections.close();
     expect(forwarded - lastRequest).toBeGreaterThanOrEqual(2_000 - 50);
     expect(forwarded - lastRequest).toBeLessThan(2_000 + 200 + 800);
     expect(forwarded - stopAt).toBeLessThan(15_000);
@@ -89,9 +98,11 @@ describe("adaptive drain", () => {
     const { run, port } = await startApp(["--drain", "500ms..2s", "--drain-until-idle", "1s"]);
     const stopAt = Date.now();
     await run.signal("SIGTERM");
-    const sending = sendFor(port, false, 4_000).catch(() => 0);
+    const connections = newConnections();
+    const sending = sendFor(port, connections.next, 4_000).catch(() => 0);
     const forwarded = await forwardedAt(run);
     await sending;
+    connections.close();
     expect(forwarded - stopAt).toBeGreaterThanOrEqual(2_000 - 50);
     expect(forwarded - stopAt).toBeLessThan(2_000 + 800);
     expect(run.stderr).toMatch(/drain ended: MAX reached/);
